@@ -1,0 +1,40 @@
+//go:build linux || darwin
+
+package probes
+
+import (
+	"errors"
+
+	"github.com/closematrix/closematrix/schema"
+	"golang.org/x/sys/unix"
+)
+
+// classes maps errno values to the class vocabulary. Keys are x/sys constants,
+// so each OS's own numbering applies (ECONNRESET is 104 on Linux, 54 on darwin).
+// EWOULDBLOCK is EAGAIN on both (errno(3), <sys/errno.h>).
+var classes = map[unix.Errno]schema.Class{
+	unix.ECONNRESET:   schema.ClassReset,
+	unix.ECONNABORTED: schema.ClassAborted,
+	unix.EPIPE:        schema.ClassBrokenPipe,
+	unix.ESHUTDOWN:    schema.ClassShutdown,
+	unix.ENOTCONN:     schema.ClassNotConnected,
+	unix.EBADF:        schema.ClassBadDescriptor,
+	unix.ENOTSOCK:     schema.ClassNotSocket,
+	unix.EINTR:        schema.ClassInterrupted,
+	unix.ETIMEDOUT:    schema.ClassTimedOut,
+	unix.EAGAIN:       schema.ClassWouldBlock,
+}
+
+// classify finds the errno inside err by value (errors.As) and names it with
+// its C constant name.
+func classify(err error) (schema.Class, string, int) {
+	var errno unix.Errno
+	if !errors.As(err, &errno) {
+		return schema.ClassOther, "", 0
+	}
+	class, ok := classes[errno]
+	if !ok {
+		class = schema.ClassOther
+	}
+	return class, unix.ErrnoName(errno), int(errno)
+}

@@ -1,0 +1,285 @@
+// Package probes is the only code in closematrix that touches sockets. It opens
+// raw, blocking TCP sockets through golang.org/x/sys (never the net package,
+// whose netpoller makes sockets non-blocking and answers a concurrent Close
+// with its own error), performs one call at a time and turns every result into
+// a schema.Outcome: a class from a fixed vocabulary plus the platform's own
+// error name and number.
+//
+// The portable core lives here; each OS supplies the same unexported functions
+// in sibling files (sys_unix.go, sys_linux.go, sys_darwin.go, sys_windows.go),
+// in the style of the standard library's internal/poll.
+package probes
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/closematrix/closematrix/schema"
+)
+
+// Outcome is what one call returned; see schema.Outcome.
+type Outcome = schema.Outcome
+
+// Family is an address family on loopback.
+type Family string
+
+// The families. Both listen and connect on loopback only, never a wildcard.
+const (
+	V4 Family = "v4" // 127.0.0.1
+	V6 Family = "v6" // ::1
+)
+
+// How says which direction shutdown closes.
+type How int
+
+// The directions of shutdown(2) / shutdown (Winsock).
+const (
+	ShutRD   How = iota // SHUT_RD / SD_RECEIVE
+	ShutWR              // SHUT_WR / SD_SEND
+	ShutRDWR            // SHUT_RDWR / SD_BOTH
+)
+
+// ErrUnsupported is returned on a platform that has no probe implementation.
+var ErrUnsupported = fmt.Errorf("closematrix/probes: not implemented on %s/%s", runtime.GOOS, runtime.GOARCH)
+
+// ErrFamilyUnavailable wraps the error of a family that cannot bind its
+// loopback address here (no ::1 in a container, IPv6 disabled). A scenario that
+// meets it is skipped with the reason, not failed.
+var ErrFamilyUnavailable = errors.New("address family not available on loopback")
+
+// fdMu orders descriptor creation against use-after-close probes: creating a
+// socket takes it for reading, a call on a closed descriptor takes it for
+// writing, so no socket of ours can be handed the stale number while such a
+// call is in flight. Descriptors made by anything else in the process are kept
+// away from ours by the per-OS allocation (see newSocketFD).
+var fdMu sync.RWMutex
+
+var (
+	startOnce sync.Once
+	startErr  error
+)
+
+// Start prepares the socket layer once (WSAStartup on Windows: Go only calls
+// it from the net package's init, which closematrix does not use).
+func Start() error {
+	startOnce.Do(func() { startErr = startup() })
+	return startErr
+}
+
+// Listener is a listening TCP socket bound to a loopback address.
+type Listener struct {
+	fd     sysfd
+	family Family
+	port   int
+	once   sync.Once
+}
+
+// Listen wraps socket(2), bind(2) to 127.0.0.1 or ::1 on an ephemeral port, and
+// listen(2).
+func Listen(f Family) (*Listener, error) {
+	if err := Start(); err != nil {
+		return nil, err
+	}
+	fd, err := newSocket(f)
+	if err == nil {
+		var port int
+		if port, err = bindListen(fd, f); err == nil {
+			return &Listener{fd: fd, family: f, port: port}, nil
+		}
+		closeFD(fd)
+	}
+	if familyUnavailable(err) {
+		return nil, fmt.Errorf("%w: %w", ErrFamilyUnavailable, err)
+	}
+	return nil, err
+}
+
+// Port is the port the listener is bound to.
+func (l *Listener) Port() int { return l.port }
+
+// Family is the listener's address family.
+func (l *Listener) Family() Family { return l.family }
+
+// Accept wraps accept(2). The caller bounds it (it blocks until a connection
+// arrives).
+func (l *Listener) Accept() (*Socket, error) {
+	fd, err := accept(l.fd)
+	if err != nil {
+		return nil, err
+	}
+	return &Socket{fd: fd}, nil
+}
+
+// Close wraps close(2) / closesocket on the listening socket. Only the first
+// call closes: a second would close a number that may belong to someone else.
+func (l *Listener) Close() (err error) {
+	l.once.Do(func() { err = closeFD(l.fd) })
+	return err
+}
+
+// Dial wraps socket(2) and a blocking connect(2) to the loopback address of f.
+func Dial(f Family, port int) (*Socket, error) {
+	if err := Start(); err != nil {
+		return nil, err
+	}
+	fd, err := newSocket(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := connect(fd, f, port); err != nil {
+		closeFD(fd)
+		return nil, err
+	}
+	return &Socket{fd: fd}, nil
+}
+
+// Socket is one end of a connected TCP socket. Its methods are safe to call
+// from several goroutines at once: that is the point of the own-blocked
+// postures. Each blocking call blocks its OS thread; the caller bounds it.
+type Socket struct {
+	fd     sysfd
+	mu     sync.Mutex
+	closed bool
+}
+
+// FD is the descriptor's number, for diagnostics and the system's TCP table.
+func (s *Socket) FD() uintptr { return uintptr(s.fd) }
+
+// Closed reports whether Close was called.
+func (s *Socket) Closed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// call runs op on the descriptor. Once the socket is closed the number is
+// stale: the call then holds fdMu for writing so no socket of ours can take
+// the number meanwhile, and the result is what the OS says of a closed
+// descriptor (EBADF, WSAENOTSOCK, …).
+func (s *Socket) call(op func(fd sysfd) (int, error)) (int, error) {
+	if s.Closed() {
+		fdMu.Lock()
+		defer fdMu.Unlock()
+		if !staleIsFree(s.fd) {
+			return 0, errStaleTaken
+		}
+	}
+	return op(s.fd)
+}
+
+// errStaleTaken is reported (as class other) when a closed descriptor's number
+// belongs to something else again, so that a use-after-close probe never
+// touches a descriptor it does not own.
+var errStaleTaken = errors.New("closed descriptor number was reused; use-after-close not probed")
+
+// Observed reports whether o is an observation. It is false only when a call
+// on a closed descriptor was not made because the number had been handed out
+// again; the harness then reports an error instead of a behaviour.
+func Observed(o Outcome) bool { return o.Class != "" }
+
+// Send wraps a blocking send(2) (WSASend on Windows) of p, with SIGPIPE
+// suppressed so that EPIPE is an error return and not a signal.
+func (s *Socket) Send(p []byte) Outcome {
+	n, err := s.call(func(fd sysfd) (int, error) { return send(fd, p) })
+	if err != nil {
+		return errOutcome(err)
+	}
+	return Outcome{Class: schema.ClassOK, N: n}
+}
+
+// Recv wraps a blocking recv(2) (WSARecv on Windows) of up to max bytes.
+func (s *Socket) Recv(max int) Outcome {
+	buf := make([]byte, max)
+	n, err := s.call(func(fd sysfd) (int, error) { return recv(fd, buf) })
+	switch {
+	case err != nil:
+		return errOutcome(err)
+	case n == 0:
+		return Outcome{Class: schema.ClassEOF}
+	default:
+		return Outcome{Class: schema.ClassData, N: n}
+	}
+}
+
+// Shutdown wraps shutdown(2) / shutdown (Winsock).
+func (s *Socket) Shutdown(how How) Outcome {
+	_, err := s.call(func(fd sysfd) (int, error) { return 0, shutdown(fd, how) })
+	return okOrErr(err)
+}
+
+// Close wraps close(2) / closesocket. After it, the socket's calls probe the
+// closed descriptor.
+func (s *Socket) Close() Outcome {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_, err := s.call(func(fd sysfd) (int, error) { return 0, closeFD(fd) })
+		return okOrErr(err)
+	}
+	s.closed = true
+	s.mu.Unlock()
+	return okOrErr(closeFD(s.fd))
+}
+
+// SetLinger wraps setsockopt(SO_LINGER). SetLinger(true, 0) makes close abortive:
+// RFC 793 §3.5 ABORT, an RST instead of a FIN (socket(7); Winsock "Graceful
+// Shutdown, Linger Options, and Socket Closure").
+func (s *Socket) SetLinger(on bool, secs int) error {
+	_, err := s.call(func(fd sysfd) (int, error) { return 0, setLinger(fd, on, secs) })
+	return err
+}
+
+// Pending wraps ioctl(FIONREAD) / ioctlsocket(FIONREAD): the bytes that are
+// waiting to be read. The harness waits on it instead of sleeping.
+func (s *Socket) Pending() (int, error) {
+	return s.call(func(fd sysfd) (int, error) { return pending(fd) })
+}
+
+// Settle waits, up to bound, until the socket has no sent data left
+// unacknowledged, so that the reaction of the other end (ACK or RST) has been
+// processed before the next observation. It reports whether a signal said so
+// (true) or the platform has none and a grace period was spent (false).
+func (s *Socket) Settle(bound time.Duration) bool {
+	if s.Closed() {
+		return false
+	}
+	return settle(s.fd, bound)
+}
+
+// ThreadID is the calling OS thread's id, for WaitInSyscall. The caller must
+// have locked its goroutine to the thread.
+func ThreadID() int { return threadID() }
+
+// WaitInSyscall waits, up to bound, until thread tid is inside a socket receive
+// call. Where the OS shows that (Linux: /proc/self/task/TID/syscall) it polls
+// that signal and reports true; elsewhere it spends PostureGrace and reports
+// false.
+func WaitInSyscall(tid int, bound time.Duration) (bool, error) { return waitInSyscall(tid, bound) }
+
+// PostureGrace is how long the harness waits for a thread to enter a blocking
+// call where the OS offers no way to see it (darwin, Windows). Loopback calls
+// enter the kernel within microseconds of the goroutine starting; 20 ms leaves
+// room for a descheduled thread on a loaded 2-core runner.
+const PostureGrace = 20 * time.Millisecond
+
+// SettleGrace is what Settle spends where it has no signal.
+const SettleGrace = 5 * time.Millisecond
+
+func okOrErr(err error) Outcome {
+	if err != nil {
+		return errOutcome(err)
+	}
+	return Outcome{Class: schema.ClassOK}
+}
+
+// errOutcome classifies err by value through the per-OS table.
+func errOutcome(err error) Outcome {
+	if errors.Is(err, errStaleTaken) {
+		return Outcome{} // not observed: see Observed
+	}
+	class, name, code := classify(err)
+	return Outcome{Class: class, Errno: name, Code: code}
+}

@@ -1,0 +1,76 @@
+package probes
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// sendFlags suppresses SIGPIPE per call (send(2): MSG_NOSIGNAL), so that a send
+// on a broken connection returns EPIPE instead of killing the test binary.
+const sendFlags = unix.MSG_NOSIGNAL
+
+// fionread is FIONREAD, which Linux names SIOCINQ for TCP (tcp(7)).
+const fionread = unix.SIOCINQ
+
+func noSIGPIPE(int) error { return nil } // per call, see sendFlags
+
+func setLinger(fd int, on bool, secs int) error {
+	l := unix.Linger{Linger: int32(secs)}
+	if on {
+		l.Onoff = 1
+	}
+	return wrap("setsockopt", unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &l))
+}
+
+func threadID() int { return unix.Gettid() }
+
+// blockingCalls are the syscalls our probes block in (sys_unix.go: recvfrom,
+// sendmsg, accept, connect). Accept may be accept or accept4 depending on the
+// architecture's x/sys wrapper.
+var blockingCalls = map[int]bool{
+	unix.SYS_RECVFROM: true, unix.SYS_SENDMSG: true, unix.SYS_ACCEPT4: true, unix.SYS_CONNECT: true,
+}
+
+// waitInSyscall polls /proc/self/task/TID/syscall (proc(5)): while the thread
+// is blocked in a system call its first field is the call's number; otherwise
+// it reads "running" (or the number of whatever else it is in).
+func waitInSyscall(tid int, bound time.Duration) (bool, error) {
+	path := fmt.Sprintf("/proc/self/task/%d/syscall", tid)
+	deadline := time.Now().Add(bound)
+	for {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return false, err
+		}
+		if f := bytes.Fields(b); len(f) > 0 {
+			if nr, err := strconv.Atoi(string(f[0])); err == nil && blockingCalls[nr] {
+				return true, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return false, fmt.Errorf("thread %d not in a socket call after %v: %q", tid, bound, bytes.TrimSpace(b))
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
+// settle polls TCP_INFO (tcp(7)) until tcpi_unacked is 0: everything sent was
+// acknowledged, or a reset purged it. On loopback that takes microseconds.
+func settle(fd int, bound time.Duration) bool {
+	deadline := time.Now().Add(bound)
+	for {
+		ti, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+		if err != nil || ti.Unacked == 0 {
+			return err == nil
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}

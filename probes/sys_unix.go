@@ -1,0 +1,164 @@
+//go:build linux || darwin
+
+package probes
+
+import (
+	"errors"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
+
+// sysfd is a file descriptor.
+type sysfd = int
+
+func startup() error { return nil }
+
+// fdFloor is the lowest number our sockets take. The kernel hands out the
+// lowest free descriptor (open(2), "the lowest-numbered file descriptor not
+// currently open"), so the runtime, the /proc reads of the harness and
+// anything else in the process stay below it unless the process has this many
+// descriptors open. That is what makes a use-after-close probe safe: the stale
+// number can only be taken again by one of our own sockets, and those wait on
+// fdMu.
+var fdFloor = func() int {
+	var rl unix.Rlimit
+	floor := 1000
+	// Go raises the soft limit to the hard one at start-up (os package);
+	// stay in the upper half of whatever we got.
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < 2*uint64(floor) {
+		floor = int(rl.Cur / 2)
+	}
+	return floor
+}()
+
+// lift moves fd to the lowest free number at or above fdFloor, close-on-exec
+// (fcntl(2) F_DUPFD_CLOEXEC), and closes the original. The original is a fresh
+// socket nobody else refers to, so closing it has no TCP effect.
+func lift(fd int) (int, error) {
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, fdFloor)
+	unix.Close(fd)
+	if err != nil {
+		return -1, wrap("fcntl", err)
+	}
+	return nfd, nil
+}
+
+func newSocket(f Family) (int, error) {
+	fdMu.RLock()
+	defer fdMu.RUnlock()
+	fd, err := unix.Socket(domain(f), unix.SOCK_STREAM, unix.IPPROTO_TCP)
+	if err != nil {
+		return -1, wrap("socket", err)
+	}
+	if err := noSIGPIPE(fd); err != nil {
+		unix.Close(fd)
+		return -1, wrap("setsockopt", err)
+	}
+	return lift(fd)
+}
+
+func domain(f Family) int {
+	if f == V6 {
+		return unix.AF_INET6
+	}
+	return unix.AF_INET
+}
+
+// loopback is the address of f: 127.0.0.1 or ::1 (RFC 1122 §3.2.1.3, RFC 4291
+// §2.5.3). closematrix never binds a wildcard address.
+func loopback(f Family, port int) unix.Sockaddr {
+	if f == V6 {
+		return &unix.SockaddrInet6{Port: port, Addr: netip.IPv6Loopback().As16()}
+	}
+	return &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}
+}
+
+func bindListen(fd int, f Family) (int, error) {
+	if err := unix.Bind(fd, loopback(f, 0)); err != nil {
+		return 0, wrap("bind", err)
+	}
+	if err := unix.Listen(fd, listenBacklog); err != nil {
+		return 0, wrap("listen", err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return 0, wrap("getsockname", err)
+	}
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return sa.Port, nil
+	case *unix.SockaddrInet6:
+		return sa.Port, nil
+	}
+	return 0, errors.New("getsockname: not an inet address")
+}
+
+// listenBacklog is small: a scenario has one connection in flight.
+const listenBacklog = 8
+
+func connect(fd int, f Family, port int) error {
+	return wrap("connect", retryEINTR(func() error { return unix.Connect(fd, loopback(f, port)) }))
+}
+
+func accept(lfd int) (int, error) {
+	fdMu.RLock()
+	defer fdMu.RUnlock()
+	var nfd int
+	err := retryEINTR(func() (err error) { nfd, _, err = unix.Accept(lfd); return err })
+	if err != nil {
+		return -1, wrap("accept", err)
+	}
+	if err := noSIGPIPE(nfd); err != nil {
+		unix.Close(nfd)
+		return -1, wrap("setsockopt", err)
+	}
+	return lift(nfd)
+}
+
+func send(fd int, p []byte) (n int, err error) {
+	err = retryEINTR(func() (err error) { n, err = unix.SendmsgN(fd, p, nil, nil, sendFlags); return err })
+	return n, wrap("sendmsg", err)
+}
+
+func recv(fd int, p []byte) (n int, err error) {
+	err = retryEINTR(func() (err error) { n, _, err = unix.Recvfrom(fd, p, 0); return err })
+	return n, wrap("recvfrom", err)
+}
+
+func shutdown(fd int, how How) error {
+	h := map[How]int{ShutRD: unix.SHUT_RD, ShutWR: unix.SHUT_WR, ShutRDWR: unix.SHUT_RDWR}[how]
+	return wrap("shutdown", unix.Shutdown(fd, h))
+}
+
+// closeFD is not retried on EINTR: close(2) says the descriptor is released
+// even then, and a retry could close a number someone else was just given.
+func closeFD(fd int) error { return wrap("close", unix.Close(fd)) }
+
+func pending(fd int) (int, error) {
+	n, err := unix.IoctlGetInt(fd, fionread)
+	return n, wrap("ioctl", err)
+}
+
+// staleIsFree reports whether a closed descriptor number is still unused:
+// fcntl(F_GETFD) fails with EBADF on a number that is not open.
+func staleIsFree(fd int) bool {
+	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	return errors.Is(err, unix.EBADF)
+}
+
+// retryEINTR repeats a call that a signal interrupted. Such signals are the Go
+// runtime's own (SIGURG preemption, profiling), not the scenario's, so EINTR
+// is never an observation here (signal(7): sockets calls are restartable).
+func retryEINTR(f func() error) error {
+	for {
+		if err := f(); !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
+}
+
+func familyUnavailable(err error) bool {
+	return errors.Is(err, unix.EAFNOSUPPORT) || errors.Is(err, unix.EADDRNOTAVAIL) ||
+		errors.Is(err, unix.EPROTONOSUPPORT)
+}
