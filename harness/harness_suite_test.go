@@ -1,0 +1,91 @@
+package harness_test
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/closematrix/closematrix/harness"
+	"github.com/closematrix/closematrix/schema"
+)
+
+// Suite flags. Each also reads an environment variable, so that `go test
+// ./...`, the ginkgo CLI and CI can all set them.
+var (
+	outPath = flag.String("closematrix.out", os.Getenv("CLOSEMATRIX_OUT"),
+		"write the result file (schema 1) here after the suite; empty: write none")
+	repeat = flag.Int("closematrix.repeat", envInt("CLOSEMATRIX_REPEAT", harness.DefaultRepeat),
+		"runs per scenario")
+	bound = flag.Duration("closematrix.bound", harness.DefaultBound,
+		"how long a blocking call may take before it is recorded as blocked")
+	label = flag.String("closematrix.label", os.Getenv("CLOSEMATRIX_LABEL"),
+		"platform label (column name); default GOOS-GOARCH[-emulator]")
+	runner = flag.String("closematrix.runner", os.Getenv("CLOSEMATRIX_RUNNER"),
+		"CI runner image, recorded as platform.runner")
+	commit = flag.String("closematrix.commit", firstNonEmpty(os.Getenv("CLOSEMATRIX_COMMIT"), os.Getenv("GITHUB_SHA")),
+		"source revision, recorded as tool.commit")
+)
+
+// recordEntry names the report entry that carries a scenario's record from
+// the process that ran it (under ginkgo -p, any of several) to the one
+// ReportAfterSuite runs on.
+const recordEntry = "closematrix.record"
+
+func TestHarness(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "closematrix harness")
+}
+
+func config() harness.Config { return harness.Config{Repeat: *repeat, Bound: *bound} }
+
+// The result file is written once, by the one process ReportAfterSuite runs
+// on, from the records every spec attached to its report.
+var _ = ReportAfterSuite("result file", func(r Report) {
+	if *outPath == "" {
+		return
+	}
+	byID := map[string]schema.Scenario{}
+	for _, sr := range r.SpecReports {
+		for _, e := range sr.ReportEntries {
+			if e.Name != recordEntry {
+				continue
+			}
+			var rec schema.Scenario
+			Expect(json.Unmarshal([]byte(e.Value.String()), &rec)).To(Succeed())
+			byID[rec.ID] = rec
+		}
+	}
+	var recs []schema.Scenario
+	for _, sc := range harness.Catalogue() {
+		if rec, ok := byID[sc.ID]; ok {
+			recs = append(recs, rec)
+		}
+	}
+	Expect(recs).NotTo(BeEmpty(), "no scenario ran: nothing to write to %s", *outPath)
+	f := harness.NewFile(harness.Platform(*label, *runner), *commit, r.StartTime, r.RunTime, recs)
+	Expect(harness.WriteFile(*outPath, f)).To(Succeed())
+	fmt.Fprintf(GinkgoWriter, "closematrix: wrote %d scenarios to %s\n", len(recs), *outPath)
+})
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+

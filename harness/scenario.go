@@ -1,0 +1,191 @@
+// Package harness plays closematrix scenarios on real sockets and records what
+// each call returned. Scenarios are data (scenario.go, catalogue.go); the
+// runner (runner.go) plays one on two endpoints; the Ginkgo suite beside it
+// turns the catalogue into specs and writes the result file (result.go).
+package harness
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/closematrix/closematrix/probes"
+)
+
+// Setup is an option or state arranged before the action.
+type Setup string
+
+// The setups.
+const (
+	// Linger0 sets SO_LINGER {1, 0} on the actor: its close becomes abortive.
+	Linger0 Setup = "linger0"
+	// UnreadAtActor: the peer sent UnreadBytes that the actor never reads.
+	UnreadAtActor Setup = "unread-at-actor"
+	// UnreadAtPeer: the actor sent UnreadBytes that the peer never reads.
+	UnreadAtPeer Setup = "unread-at-peer"
+)
+
+// UnreadBytes is the size of the unread-data setups: 1 KiB, well inside every
+// platform's default socket buffer, so it arrives in full before the action.
+const UnreadBytes = 1024
+
+// Posture is what is going on when the action happens.
+type Posture string
+
+// The postures.
+const (
+	Idle Posture = "idle"
+	// PeerBlockedRecv: a thread of the peer is blocked in recv.
+	PeerBlockedRecv Posture = "peer-blocked-recv"
+	// OwnBlockedRecv: a second thread of the actor is blocked in recv on the
+	// socket the action is applied to.
+	OwnBlockedRecv Posture = "own-blocked-recv"
+)
+
+// Action is what the actor does to its socket.
+type Action string
+
+// The actions.
+const (
+	Close        Action = "close"         // close(2) / closesocket
+	Abort        Action = "abort"         // close with SO_LINGER {1, 0}: needs the Linger0 setup
+	ShutdownRD   Action = "shutdown-rd"   // shutdown(SHUT_RD / SD_RECEIVE)
+	ShutdownWR   Action = "shutdown-wr"   // shutdown(SHUT_WR / SD_SEND)
+	ShutdownRDWR Action = "shutdown-rdwr" // shutdown(SHUT_RDWR / SD_BOTH)
+)
+
+// Side names an endpoint. The actor is the connecting end, the peer the
+// accepted one; after the handshake TCP treats both alike (RFC 793 §3.5).
+type Side string
+
+// The sides.
+const (
+	Actor Side = "actor"
+	Peer  Side = "peer"
+)
+
+// Op is what a step observes.
+type Op string
+
+// The step operations.
+const (
+	Recv        Op = "recv"         // a new blocking recv
+	Send        Op = "send"         // a new blocking send of SendBytes
+	BlockedRecv Op = "blocked-recv" // the result of the posture's recv, blocked when the action happened
+)
+
+// SendBytes is what a send step sends.
+const SendBytes = 32
+
+// Step is one observation after the action: <side>.<op>[#n].
+type Step struct {
+	Side Side
+	Op   Op
+	N    int // 1 for the first of its kind; shown as #N from 2 on
+}
+
+// Name is the stable step name used in result files: peer.send#2.
+func (s Step) Name() string {
+	name := string(s.Side) + "." + string(s.Op)
+	if s.N > 1 {
+		name += "#" + strconv.Itoa(s.N)
+	}
+	return name
+}
+
+var stepRE = regexp.MustCompile(`^(actor|peer)\.(recv|send|blocked-recv)(?:#([2-9]))?$`)
+
+// ParseStep parses a step name.
+func ParseStep(name string) (Step, error) {
+	m := stepRE.FindStringSubmatch(name)
+	if m == nil {
+		return Step{}, fmt.Errorf("step %q: want <actor|peer>.<recv|send|blocked-recv>[#2-9]", name)
+	}
+	n := 1
+	if m[3] != "" {
+		n, _ = strconv.Atoi(m[3])
+	}
+	return Step{Side: Side(m[1]), Op: Op(m[2]), N: n}, nil
+}
+
+// Scenario is one catalogue entry: a value, played by the runner.
+type Scenario struct {
+	ID        string // <family>/<action>/<condition>: stable, published
+	Title     string
+	Doc       string // what the scenario shows, and why it is interesting
+	Family    probes.Family
+	Condition string
+	Setup     []Setup
+	Posture   Posture
+	Action    Action
+	Steps     []Step
+}
+
+// Labels are the scenario's fields as words, for Ginkgo label filters and the
+// result file: action, condition, posture, setups, family.
+func (s Scenario) Labels() []string {
+	set := map[string]bool{string(s.Action): true, s.Condition: true, string(s.Posture): true, string(s.Family): true}
+	for _, su := range s.Setup {
+		set[string(su)] = true
+	}
+	out := make([]string, 0, len(set))
+	for l := range set {
+		out = append(out, l)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Has reports whether the scenario has setup su.
+func (s Scenario) Has(su Setup) bool {
+	for _, x := range s.Setup {
+		if x == su {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks that the scenario is well formed: its ID matches its fields,
+// steps are unique, numbered in order, and possible.
+func (s Scenario) Validate() error {
+	if want := fmt.Sprintf("%s/%s/%s", s.Family, s.Action, s.Condition); s.ID != want {
+		return fmt.Errorf("%s: ID does not match fields (%s)", s.ID, want)
+	}
+	if (s.Action == Abort) != s.Has(Linger0) {
+		return fmt.Errorf("%s: abort and the linger0 setup go together", s.ID)
+	}
+	seen := map[string]int{}
+	for _, st := range s.Steps {
+		key := string(st.Side) + "." + string(st.Op)
+		if st.N != seen[key]+1 {
+			return fmt.Errorf("%s: step %s out of order", s.ID, st.Name())
+		}
+		seen[key] = st.N
+		if st.Op == BlockedRecv {
+			want := map[Side]Posture{Peer: PeerBlockedRecv, Actor: OwnBlockedRecv}[st.Side]
+			if s.Posture != want || st.N != 1 {
+				return fmt.Errorf("%s: %s needs posture %s", s.ID, st.Name(), want)
+			}
+		}
+	}
+	if s.Posture != Idle && seen[map[Posture]string{PeerBlockedRecv: "peer", OwnBlockedRecv: "actor"}[s.Posture]+".blocked-recv"] != 1 {
+		return fmt.Errorf("%s: posture %s without its blocked-recv step", s.ID, s.Posture)
+	}
+	return nil
+}
+
+// mustSteps parses a space-separated step list from the catalogue source.
+func mustSteps(list string) []Step {
+	var steps []Step
+	for _, name := range strings.Fields(list) {
+		st, err := ParseStep(name)
+		if err != nil {
+			panic(err)
+		}
+		steps = append(steps, st)
+	}
+	return steps
+}

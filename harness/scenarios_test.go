@@ -1,0 +1,69 @@
+package harness_test
+
+import (
+	"encoding/json"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/closematrix/closematrix/harness"
+	"github.com/closematrix/closematrix/schema"
+)
+
+// universal are the few behaviours every TCP stack shares, so the suite may
+// assert them; everything else is recorded, not asserted, and checked by the
+// drift comparison. Keys are IDs without the family, then step names.
+var universal = map[string]map[string]schema.Class{
+	// RFC 793 §3.5: after the remote FIN and all data, RECEIVE reports
+	// "connection closing": recv returns 0.
+	"close/idle":       {"peer.recv": schema.ClassEOF},
+	"shutdown-wr/idle": {"peer.recv": schema.ClassEOF},
+	// An orderly close delivers data already sent before the FIN.
+	"close/unread-at-peer": {"peer.recv": schema.ClassData},
+}
+
+var _ = Describe("the core catalogue", func() {
+	var entries []TableEntry
+	for _, sc := range harness.Catalogue() {
+		entries = append(entries, Entry(sc.ID, Label(sc.Labels()...), sc))
+	}
+
+	DescribeTable("scenario", func(sc harness.Scenario) {
+		rec, _ := harness.Run(sc, config())
+		b, err := json.Marshal(rec)
+		Expect(err).NotTo(HaveOccurred())
+		AddReportEntry(recordEntry, string(b), ReportEntryVisibilityNever)
+
+		switch rec.Status {
+		case schema.StatusSkipped:
+			Skip(rec.Reason)
+		case schema.StatusError:
+			Fail("harness error: " + rec.Reason)
+		}
+		By("observing every step, in order, in every run")
+		Expect(rec.Runs).To(Equal(config().Repeat))
+		Expect(rec.Steps).To(HaveLen(len(sc.Steps)))
+		for i, st := range rec.Steps {
+			Expect(st.Name).To(Equal(sc.Steps[i].Name()))
+			Expect(st.Outcome.Class).NotTo(BeEmpty())
+			total := 0
+			for _, v := range st.Variants {
+				total += v.Count
+			}
+			Expect(total).To(Or(BeZero(), Equal(rec.Runs)), "%s: variant counts", st.Name)
+		}
+		By("seeing the universal behaviours")
+		for name, class := range universal[sc.ID[len(sc.Family)+1:]] {
+			Expect(stepClass(rec, name)).To(Equal(class), "%s %s", sc.ID, name)
+		}
+	}, entries)
+})
+
+func stepClass(rec schema.Scenario, name string) schema.Class {
+	for _, st := range rec.Steps {
+		if st.Name == name {
+			return st.Outcome.Class
+		}
+	}
+	return ""
+}
