@@ -1,0 +1,66 @@
+package harness
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// TestNoLeaks plays the whole catalogue once and checks that it leaves no
+// descriptor and no thread behind: the descriptor count returns to where it
+// was, every thread a call ran on has exited, and the thread count has not
+// grown beyond the runtime's own idle threads.
+func TestNoLeaks(t *testing.T) {
+	// Warm up the runtime's thread pool (GC workers, sysmon, an idle M or
+	// two) so that it does not count as ours.
+	Run(Catalogue()[0], Config{Repeat: 1})
+	runtime.GC()
+	fds, threads := count(t, "fd"), count(t, "task")
+
+	var stats Stats
+	for _, sc := range Catalogue() {
+		_, st := Run(sc, Config{Repeat: 1})
+		stats.Add(st)
+	}
+	if len(stats.Threads) == 0 {
+		t.Fatal("no call threads recorded: nothing was checked")
+	}
+	// A locked thread exits right after its goroutine; give the runtime a
+	// moment to reap the last ones, checking rather than sleeping blindly.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		var alive []int
+		for _, tid := range stats.Threads {
+			if _, err := os.Stat(fmt.Sprintf("/proc/self/task/%d", tid)); err == nil {
+				alive = append(alive, tid)
+			}
+		}
+		if len(alive) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d call threads still alive after the catalogue: %v", len(alive), alive)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := count(t, "fd"); got != fds {
+		t.Errorf("descriptors: %d before, %d after", fds, got)
+	}
+	// The runtime may start an idle thread of its own for the test's own
+	// blocking calls; more than GOMAXPROCS new ones would be ours.
+	if got := count(t, "task"); got > threads+runtime.GOMAXPROCS(0) {
+		t.Errorf("threads: %d before, %d after", threads, got)
+	}
+	t.Logf("%d call threads, all exited; %d descriptors; %d→%d threads", len(stats.Threads), fds, threads, count(t, "task"))
+}
+
+func count(t *testing.T, dir string) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/" + dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
