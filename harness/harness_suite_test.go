@@ -88,4 +88,3 @@ func firstNonEmpty(s ...string) string {
 	}
 	return ""
 }
-
