@@ -1,0 +1,82 @@
+# closematrix — the front door. Needs only Go and make.
+#   make matrix   run the catalogue here, write results/<label>.json, render results/MATRIX.md
+#                 and results/index.html from every file in results/, print the table
+#   make test     unit tests, the Ginkgo suite (also under ginkgo -p), gofmt, and the
+#                 windows/darwin vet and test-compile checks
+
+GO      ?= go
+GOOS    := $(shell $(GO) env GOOS)
+GOARCH  := $(shell $(GO) env GOARCH)
+LABEL   ?= $(GOOS)-$(GOARCH)
+REPEAT  ?= 3
+RESULTS := $(CURDIR)/results
+BIN     := $(CURDIR)/bin
+COMMIT  := $(shell git rev-parse HEAD 2>/dev/null)
+CLOSEMATRIX := $(BIN)/closematrix
+
+# Flags for the suite binary: which spec runner test to run, and where to write.
+SUITE_FLAGS = -test.run '^TestHarness$$' -closematrix.out=$(RESULTS)/$(LABEL).json \
+	-closematrix.label=$(LABEL) -closematrix.repeat=$(REPEAT) -closematrix.commit=$(COMMIT) \
+	-closematrix.runner=$(RUNNER)
+
+.PHONY: matrix run render test test-unit test-parallel check-fmt check-cross bench time clean
+
+matrix: run render
+	@$(CLOSEMATRIX) render --format text $(RESULTS)/*.json
+
+$(BIN)/harness.test: FORCE
+	@$(GO) test -c -o $@ ./harness
+
+$(CLOSEMATRIX): FORCE
+	@$(GO) build -o $@ ./matrix/cmd/closematrix
+
+FORCE:
+
+# run: the catalogue on this machine, written to results/$(LABEL).json.
+run: $(BIN)/harness.test
+	@cd harness && $(BIN)/harness.test $(SUITE_FLAGS)
+
+# render: every result file in results/ into MATRIX.md and index.html.
+render: $(CLOSEMATRIX)
+	@$(CLOSEMATRIX) render --format md -o $(RESULTS)/MATRIX.md $(RESULTS)/*.json
+	@$(CLOSEMATRIX) render --format html -o $(RESULTS)/index.html $(RESULTS)/*.json
+	@echo "wrote $(RESULTS)/MATRIX.md and $(RESULTS)/index.html"
+
+test: check-fmt test-unit test-parallel check-cross
+
+test-unit:
+	$(GO) test -race -count=1 ./...
+
+# The suite under the ginkgo CLI pinned by go.mod, in parallel processes; the
+# result file is still written once, by ReportAfterSuite.
+test-parallel:
+	@tmp=$$(mktemp -d) && \
+	$(GO) tool ginkgo -p --no-color --succinct ./harness -- -closematrix.out=$$tmp/p.json && \
+	test -s $$tmp/p.json && echo "ginkgo -p wrote $$tmp/p.json" && rm -rf $$tmp
+
+check-fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Windows and darwin code must vet and every package's tests must compile for
+# both, here, before any runner sees them.
+check-cross:
+	@for os in windows darwin; do \
+	  echo "GOOS=$$os go vet ./... && go test -c ./..."; \
+	  GOOS=$$os GOARCH=amd64 $(GO) vet ./... || exit 1; \
+	  tmp=$$(mktemp -d); GOOS=$$os GOARCH=amd64 $(GO) test -c -o $$tmp/ ./... || { rm -rf $$tmp; exit 1; }; \
+	  ls $$tmp; rm -rf $$tmp; \
+	done
+
+# time: wall time of the catalogue (once built), 5 runs, and the median.
+time: $(BIN)/harness.test
+	@cd harness && for i in 1 2 3 4 5; do \
+	  s=$$(date +%s%N); $(BIN)/harness.test -test.run '^TestHarness$$' -closematrix.repeat=$(REPEAT) >/dev/null || exit 1; \
+	  echo $$(( ($$(date +%s%N) - s) / 1000000 )); \
+	done | sort -n | awk '{ a[NR] = $$1; printf "run: %d ms\n", $$1 } END { printf "median of %d: %d ms\n", NR, a[int((NR+1)/2)] }'
+
+bench:
+	$(GO) test ./harness -run '^$$' -bench . -benchtime 3x
+
+clean:
+	rm -rf $(BIN)
