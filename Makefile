@@ -13,13 +13,14 @@ RESULTS := $(CURDIR)/results
 BIN     := $(CURDIR)/bin
 COMMIT  := $(shell git rev-parse HEAD 2>/dev/null)
 CLOSEMATRIX := $(BIN)/closematrix
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Flags for the suite binary: which spec runner test to run, and where to write.
 SUITE_FLAGS = -test.run '^TestHarness$$' -closematrix.out=$(RESULTS)/$(LABEL).json \
 	-closematrix.label=$(LABEL) -closematrix.repeat=$(REPEAT) -closematrix.commit=$(COMMIT) \
 	-closematrix.runner=$(RUNNER)
 
-.PHONY: matrix run render test test-unit test-parallel check-fmt check-cross bench time clean
+.PHONY: matrix run render test test-unit test-parallel check-fmt check-cross test-wine wine-deps bench time clean
 
 matrix: run render
 	@$(CLOSEMATRIX) render --format text $(RESULTS)/*.json
@@ -33,8 +34,9 @@ $(CLOSEMATRIX): FORCE
 FORCE:
 
 # run: the catalogue on this machine, written to results/$(LABEL).json.
+# Colour only on a terminal: logs and CI get plain text.
 run: $(BIN)/harness.test
-	@cd harness && $(BIN)/harness.test $(SUITE_FLAGS)
+	@[ -t 1 ] || nocolor=-ginkgo.no-color; cd harness && $(BIN)/harness.test $(SUITE_FLAGS) $$nocolor
 
 # render: every result file in results/ into MATRIX.md and index.html.
 render: $(CLOSEMATRIX)
@@ -74,6 +76,30 @@ time: $(BIN)/harness.test
 	  s=$$(date +%s%N); $(BIN)/harness.test -test.run '^TestHarness$$' -closematrix.repeat=$(REPEAT) >/dev/null || exit 1; \
 	  echo $$(( ($$(date +%s%N) - s) / 1000000 )); \
 	done | sort -n | awk '{ a[NR] = $$1; printf "run: %d ms\n", $$1 } END { printf "median of %d: %d ms\n", NR, a[int((NR+1)/2)] }'
+
+# test-wine: the Windows build, run for real under Wine (DESIGN §7): the probes'
+# Windows tests, then the whole harness suite, whose result file is
+# results/windows-amd64-wine.json (the emulator is detected, never assumed).
+# WINE_TIMEOUT bounds each Wine run; a hang fails with a message, not forever.
+WINE_TIMEOUT ?= 300
+test-wine: wine-deps
+	@GOOS=windows GOARCH=amd64 $(GO) test -c -o $(BIN)/probes.exe ./probes
+	@GOOS=windows GOARCH=amd64 $(GO) test -c -o $(BIN)/harness.exe ./harness
+	@echo "wine: probes' Windows tests"
+	@WINE_TIMEOUT=$(WINE_TIMEOUT) wine/run.sh $(BIN)/probes.exe -test.count=1
+	@echo "wine: the harness suite over the whole catalogue"
+	@WINE_TIMEOUT=$(WINE_TIMEOUT) wine/run.sh $(BIN)/harness.exe -test.count=1 \
+	  -closematrix.out=$(RESULTS)/windows-amd64-wine.json -closematrix.repeat=$(REPEAT) \
+	  -closematrix.commit=$(COMMIT) -ginkgo.no-color
+	@echo "wine: wrote $(RESULTS)/windows-amd64-wine.json"
+
+# wine-deps installs Wine and mingw-w64 (for the ProcessPrng shim) from
+# Debian's packages when they are missing.
+wine-deps:
+	@command -v wine >/dev/null && command -v x86_64-w64-mingw32-gcc >/dev/null || { \
+	  echo "installing wine, wine64, mingw-w64"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wine wine64 mingw-w64 >/dev/null; }
 
 bench:
 	$(GO) test ./harness -run '^$$' -bench . -benchtime 3x
