@@ -106,3 +106,40 @@ bench:
 
 clean:
 	rm -rf $(BIN)
+
+# --- CI parity: what .github/workflows runs, runnable here -------------------
+# The matrix jobs call scripts/ci-*.sh directly (Windows runners have bash but
+# no make); these targets run the same scripts.
+ACTIONLINT_VERSION := v1.7.12
+# The CI label: LABEL when given (command line or environment), else
+# GOOS-GOARCH-RUNNER, or GOOS-GOARCH without a RUNNER.
+CI_LABEL = $(if $(filter-out file default undefined,$(origin LABEL)),$(LABEL),$(GOOS)-$(GOARCH)$(if $(RUNNER),-$(RUNNER)))
+MERGE_IN ?= $(RESULTS)
+
+.PHONY: lint ci-suite ci-drift merge
+
+# lint: actionlint, pinned, installed into ./bin, on .github/workflows. It
+# runs shellcheck on every run: block when shellcheck is on PATH; so does this
+# target on scripts/ci-*.sh. Without shellcheck: a note here, a failure in CI.
+lint:
+	@GOBIN=$(BIN) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	$(BIN)/actionlint
+	@if command -v shellcheck >/dev/null; then \
+	  shellcheck scripts/ci-*.sh && echo "lint: actionlint $(ACTIONLINT_VERSION) and $$(shellcheck --version | sed -n 's/^version: /shellcheck /p'): clean"; \
+	elif [ "$$CI" = true ]; then echo "lint: shellcheck is not installed"; exit 1; \
+	else echo "lint: shellcheck not installed (apt-get install shellcheck): run: blocks and scripts/ci-*.sh were not shell-checked"; fi
+
+# ci-suite: the suite as a matrix job runs it, here: make ci-suite RUNNER=name
+# [LABEL=...] writes out/results/$(CI_LABEL).json and out/junit-$(CI_LABEL).xml.
+ci-suite:
+	@bash scripts/ci-suite.sh '$(RUNNER)' '$(CI_LABEL)'
+
+# ci-drift: that file against the committed results/$(CI_LABEL).json.
+ci-drift:
+	@bash scripts/ci-drift.sh '$(CI_LABEL)'
+
+# merge: the merge job without the download: every result file in MERGE_IN
+# (default results/) rendered into out/matrix/ (MATRIX.md, index.html,
+# matrix.csv, matrix.json, claims.txt, and summary.md capped for a job summary).
+merge:
+	@bash scripts/ci-merge.sh '$(MERGE_IN)' out/matrix

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# ci-suite.sh [RUNNER [LABEL]] — run the closematrix catalogue exactly as a job
+# of .github/workflows/matrix.yml does, on any OS with Go and bash (Linux,
+# macOS's bash 3.2, Git Bash on Windows):
+#
+#   label   LABEL, else <goos>-<goarch>-<RUNNER> (<goos>-<goarch> without a
+#           RUNNER), goos and goarch from `go env`
+#   writes  out/results/<label>.json   the result file (schema 1), with
+#                                      platform.runner = RUNNER
+#           out/junit-<label>.xml      Ginkgo's JUnit report
+#
+# In GitHub Actions it also writes label=<label> to $GITHUB_OUTPUT (first, so
+# that the upload steps have it even when the suite fails) and adds
+# -ginkgo.github-output. Exit status: the suite's; 1 as well when it wrote no
+# result file. Locally: make ci-suite RUNNER=... [LABEL=...].
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runner=${1:-}
+goos=$(go env GOOS | tr -d '\r')
+goarch=$(go env GOARCH | tr -d '\r')
+label=${2:-$goos-$goarch${runner:+-$runner}}
+case $label in
+'' | *[!A-Za-z0-9._-]*)
+	echo "ci-suite: label '$label' must be letters, digits, '.', '_' or '-'" >&2
+	exit 2
+	;;
+esac
+if [ -n "${GITHUB_OUTPUT:-}" ]; then
+	echo "label=$label" >>"$GITHUB_OUTPUT"
+fi
+
+# RUNNER_ARCH (X64, ARM64, ...) is set on every GitHub runner. A Go toolchain
+# for another architecture would run emulated, and the column would measure
+# the emulation: say so next to the run.
+case ${RUNNER_ARCH:-} in
+X64) native=amd64 ;;
+ARM64) native=arm64 ;;
+*) native=$goarch ;;
+esac
+if [ "$native" != "$goarch" ]; then
+	echo "::warning title=closematrix suite::${runner:-this} is an $native runner but go env GOARCH is $goarch: the $label column runs under emulation"
+fi
+
+# go test runs the test binary in ./harness, so the paths it gets are
+# absolute. Git Bash's `pwd -W` gives the Windows form (D:/a/...) that go.exe
+# understands; elsewhere -W is an error and plain pwd is right.
+root=$(pwd -W 2>/dev/null || pwd)
+mkdir -p out/results
+# A file left by an earlier local run must not pass for this run's.
+rm -f "out/results/$label.json" "out/junit-$label.xml"
+
+commit=${GITHUB_SHA:-$(git rev-parse HEAD 2>/dev/null || true)}
+gh_output=
+if [ "${GITHUB_ACTIONS:-}" = true ]; then
+	gh_output=-ginkgo.github-output
+fi
+
+echo "ci-suite: label $label, runner ${runner:-(none)}, $(go version)"
+set +e
+set -x
+go test ./harness -run '^TestHarness$' -count=1 -args \
+	-closematrix.out="$root/out/results/$label.json" \
+	-closematrix.label="$label" \
+	-closematrix.runner="$runner" \
+	-closematrix.commit="$commit" \
+	-ginkgo.junit-report="$root/out/junit-$label.xml" \
+	${gh_output:+"$gh_output"}
+status=$?
+{ set +x; } 2>/dev/null
+set -e
+
+if [ ! -s "out/results/$label.json" ]; then
+	echo "::error title=closematrix suite::the suite (exit $status) wrote no result file out/results/$label.json"
+	[ "$status" -ne 0 ] || status=1
+else
+	echo "ci-suite: wrote out/results/$label.json and out/junit-$label.xml (suite exit $status)"
+fi
+exit "$status"
