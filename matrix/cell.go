@@ -1,0 +1,132 @@
+package matrix
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/closematrix/closematrix/schema"
+)
+
+// CellStatus says what a cell holds. It extends the scenario statuses with
+// "missing", for a scenario or step that one platform did not record at all.
+type CellStatus string
+
+// Cell statuses.
+const (
+	CellObserved CellStatus = schema.StatusObserved
+	CellSkipped  CellStatus = schema.StatusSkipped
+	CellError    CellStatus = schema.StatusError
+	CellMissing  CellStatus = "missing"
+)
+
+// Reasons given for missing cells.
+const (
+	reasonNoScenario = "no such scenario in this run"
+	reasonNoStep     = "step not recorded"
+)
+
+// Cell is one platform's record of one step.
+type Cell struct {
+	Status   CellStatus
+	Outcome  schema.Outcome   // the most frequent outcome (observed cells)
+	Variants []schema.Variant // every outcome seen, most frequent first; nil when stable
+	Reason   string           // why a cell is skipped, error or missing
+	Note     string           // the step's note, if the harness wrote one
+}
+
+// stepCell builds a cell from a recorded step: skipped when the platform
+// offers no view of it (Step.Skipped), observed otherwise. Variants are
+// sorted (count descending, then text) because the harness may list them in
+// any order and output must be deterministic; a single variant is no
+// variation.
+func stepCell(st *schema.Step) Cell {
+	if st.Skipped != "" {
+		return Cell{Status: CellSkipped, Reason: st.Skipped, Note: st.Note}
+	}
+	c := Cell{Status: CellObserved, Outcome: st.Outcome, Note: st.Note}
+	if len(st.Variants) > 1 {
+		c.Variants = slices.Clone(st.Variants)
+		slices.SortStableFunc(c.Variants, func(a, b schema.Variant) int {
+			return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Outcome.String(), b.Outcome.String()))
+		})
+	}
+	return c
+}
+
+// Text is the cell as every renderer shows it: "reset · WSAECONNRESET 10054",
+// "eof ×2 / reset · ECONNRESET 104 ×1", "skipped: no IPv6".
+func (c Cell) Text() string {
+	switch c.Status {
+	case CellObserved:
+		if len(c.Variants) == 0 {
+			return c.Outcome.String()
+		}
+		parts := make([]string, len(c.Variants))
+		for i, v := range c.Variants {
+			parts[i] = fmt.Sprintf("%s ×%d", v.Outcome, v.Count)
+		}
+		return strings.Join(parts, " / ")
+	case CellMissing:
+		return "— " + c.Reason
+	default:
+		if c.Reason == "" {
+			return string(c.Status)
+		}
+		return string(c.Status) + ": " + c.Reason
+	}
+}
+
+// Class is the class to colour the cell by: the stable outcome's class, or
+// "" for cells that are not observed.
+func (c Cell) Class() schema.Class {
+	if c.Status != CellObserved {
+		return ""
+	}
+	return c.Outcome.Class
+}
+
+// outcomes lists every distinct outcome the cell saw.
+func (c Cell) outcomes() []schema.Outcome {
+	if len(c.Variants) == 0 {
+		return []schema.Outcome{c.Outcome}
+	}
+	out := make([]schema.Outcome, len(c.Variants))
+	for i, v := range c.Variants {
+		out[i] = v.Outcome
+	}
+	return out
+}
+
+// behaviour is the key that cross-platform comparison uses: the sorted set of
+// classes seen, with the byte count for data. Native names and codes differ
+// between OSes for the same behaviour, so they are left out (see the package
+// doc); counts of variants are noise, so they are left out too.
+func (c Cell) behaviour() string {
+	return outcomeSetKey(c.outcomes(), func(o schema.Outcome) string {
+		if o.Class == schema.ClassData {
+			return fmt.Sprintf("%s %d", o.Class, o.N)
+		}
+		return string(o.Class)
+	})
+}
+
+// exact is the key that drift uses: the set of full outcomes, native name and
+// code included, since a baseline is the same platform; for a cell that is not
+// observed, its status and reason.
+func (c Cell) exact() string {
+	if c.Status != CellObserved {
+		return string(c.Status) + "\x00" + c.Reason
+	}
+	return outcomeSetKey(c.outcomes(), schema.Outcome.String)
+}
+
+func outcomeSetKey(outs []schema.Outcome, key func(schema.Outcome) string) string {
+	keys := make([]string, len(outs))
+	for i, o := range outs {
+		keys[i] = key(o)
+	}
+	slices.Sort(keys)
+	return strings.Join(slices.Compact(keys), "\x00")
+}

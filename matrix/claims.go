@@ -1,0 +1,263 @@
+package matrix
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/closematrix/closematrix/schema"
+)
+
+// Verdict is a claim's three-valued result on one platform (DESIGN §6,
+// borrowed from MDN browser-compat-data: yes / no / unknown with a message).
+type Verdict string
+
+// Verdicts.
+const (
+	Holds       Verdict = "holds"
+	DoesNotHold Verdict = "does not hold"
+	Unknown     Verdict = "unknown"
+)
+
+// Claim is one statement from folklore or documentation, as data: its text,
+// where it comes from, and the cells that decide it.
+type Claim struct {
+	ID     int
+	Text   string
+	Source string
+	Note   string  // how the claim's Windows terms map to classes, and what is checked
+	Checks []Check // all must pass for the claim to hold
+}
+
+// Check is one cell a claim makes a statement about. It is looked up in every
+// family (v4/…, v6/…); one failing cell is enough to refute the claim.
+type Check struct {
+	Scenario string // the ID without its family: "shutdown-wr/idle"
+	Step     string
+	Want     Want
+	If       *Cond // the check applies only where the condition holds
+}
+
+// Cond limits a check to runs where another step of the same scenario shows
+// the claim's precondition (e.g. "the peer saw a reset").
+type Cond struct {
+	Step string
+	Want Want
+}
+
+// Want is a predicate over a class.
+type Want struct {
+	Classes []schema.Class
+	Not     bool // the class must be none of Classes
+	// Segments matches a wire step's class piece by piece: "data+FIN,RST"
+	// is segments joined by "," whose flags are joined by "+" (see
+	// schema.Step), and one piece in Classes is enough.
+	Segments bool
+}
+
+// OneOf wants one of the classes.
+func OneOf(cs ...schema.Class) Want { return Want{Classes: cs} }
+
+// NoneOf wants none of the classes.
+func NoneOf(cs ...schema.Class) Want { return Want{Classes: cs, Not: true} }
+
+// HasSegment wants a wire step that shows one of the segments (RST, FIN).
+func HasSegment(cs ...schema.Class) Want { return Want{Classes: cs, Segments: true} }
+
+func (w Want) match(c schema.Class) bool {
+	if !w.Segments {
+		return slices.Contains(w.Classes, c) != w.Not
+	}
+	pieces := strings.FieldsFunc(string(c), func(r rune) bool { return r == ',' || r == '+' })
+	found := slices.ContainsFunc(pieces, func(p string) bool { return slices.Contains(w.Classes, schema.Class(p)) })
+	return found != w.Not
+}
+
+// String reads as the expectation: "shutdown", "FIN_WAIT_1 or FIN_WAIT_2",
+// "not data", "a RST segment".
+func (w Want) String() string {
+	names := make([]string, len(w.Classes))
+	for i, c := range w.Classes {
+		names[i] = string(c)
+	}
+	s := strings.Join(names, " or ")
+	if w.Not {
+		s = strings.Join(names, " nor ")
+	}
+	if w.Segments {
+		s = "a " + s + " segment"
+	}
+	if w.Not {
+		s = "not " + s
+	}
+	return s
+}
+
+// claimFamilies are the families a check is looked up in.
+var claimFamilies = []string{"v4", "v6"}
+
+// Results of one evidence cell.
+const (
+	ResultPass = "pass"
+	ResultFail = "fail"
+	ResultNA   = "n/a" // the check's condition did not hold here
+)
+
+// Evidence is one cell that took part in a verdict.
+type Evidence struct {
+	Scenario string `json:"scenario"`
+	Step     string `json:"step"`
+	Outcome  string `json:"outcome"` // the cell's text
+	Want     string `json:"want"`
+	Result   string `json:"result"` // pass, fail, n/a
+	Why      string `json:"why,omitempty"`
+}
+
+// String reads as one line of a claim's evidence:
+// "v4/shutdown-wr/idle actor.send = broken-pipe · EPIPE 32 (want shutdown): fail".
+func (e Evidence) String() string {
+	s := fmt.Sprintf("%s %s = %s (want %s): %s", e.Scenario, e.Step, e.Outcome, e.Want, e.Result)
+	if e.Why != "" {
+		s += ", " + e.Why
+	}
+	return s
+}
+
+// PlatformVerdict is a claim's result on one column, with the cells that
+// decided it and, when it is unknown, the cells that would.
+type PlatformVerdict struct {
+	Platform string
+	Verdict  Verdict
+	Evidence []Evidence
+	Needs    []string // "v4/state/active-close actor.state (no such scenario in this run)"
+}
+
+// ClaimResult is one claim evaluated on every column.
+type ClaimResult struct {
+	Claim    *Claim
+	Verdicts []PlatformVerdict // one per column
+}
+
+// EvaluateClaims evaluates every claim in Claims on every column of m.
+func EvaluateClaims(m *Matrix) []ClaimResult {
+	out := make([]ClaimResult, len(Claims))
+	for i := range Claims {
+		cr := ClaimResult{Claim: &Claims[i], Verdicts: make([]PlatformVerdict, len(m.Columns))}
+		for c := range m.Columns {
+			cr.Verdicts[c] = m.Columns[c].evaluate(&Claims[i])
+		}
+		out[i] = cr
+	}
+	return out
+}
+
+// checkState aggregates a check over the families.
+type checkState int
+
+const (
+	stateMissing checkState = iota // no family had the cell
+	stateNA                        // cells exist, none where the condition held
+	statePass
+	stateFail
+)
+
+// evaluate is three-valued AND over the checks: one failing check refutes,
+// otherwise one check without data leaves the claim unknown, otherwise it
+// holds (a check whose condition never held does not count against it, but
+// a claim with nothing but such checks is unknown).
+func (col *Column) evaluate(cl *Claim) PlatformVerdict {
+	pv := PlatformVerdict{Platform: col.Platform.Label}
+	var fail, missing, pass bool
+	var naNeeds []string
+	for _, ch := range cl.Checks {
+		st, ev, why := col.evalCheck(ch)
+		pv.Evidence = append(pv.Evidence, ev...)
+		need := fmt.Sprintf("%s/%s %s", claimFamilies[0], ch.Scenario, ch.Step)
+		switch st {
+		case stateFail:
+			fail = true
+		case statePass:
+			pass = true
+		case stateMissing:
+			missing = true
+			pv.Needs = append(pv.Needs, need+" ("+why+")")
+		case stateNA:
+			naNeeds = append(naNeeds, need+" (condition not met here)")
+		}
+	}
+	switch {
+	case fail:
+		pv.Verdict = DoesNotHold
+		pv.Needs = nil
+	case missing:
+		pv.Verdict = Unknown
+	case pass:
+		pv.Verdict = Holds
+	default:
+		pv.Verdict = Unknown
+		pv.Needs = naNeeds
+	}
+	return pv
+}
+
+// evalCheck looks the check up in each family. why explains a missing state
+// with the first family's reason.
+func (col *Column) evalCheck(ch Check) (st checkState, ev []Evidence, why string) {
+	for _, fam := range claimFamilies {
+		id := fam + "/" + ch.Scenario
+		cell := col.cell(id, ch.Step)
+		if cell.Status != CellObserved {
+			if why == "" {
+				why = cell.Text()
+				if cell.Status == CellMissing {
+					why = cell.Reason
+				}
+			}
+			continue
+		}
+		e := Evidence{Scenario: id, Step: ch.Step, Outcome: cell.Text(), Want: ch.Want.String()}
+		if ch.If != nil {
+			cond := col.cell(id, ch.If.Step)
+			if cond.Status != CellObserved {
+				if why == "" {
+					why = fmt.Sprintf("condition step %s: %s", ch.If.Step, cond.Reason)
+				}
+				continue
+			}
+			if n, _ := matches(cond, ch.If.Want); n != len(cond.outcomes()) {
+				e.Result = ResultNA
+				e.Why = fmt.Sprintf("applies only when %s is %s; it was %s", ch.If.Step, ch.If.Want, cond.Text())
+				ev = append(ev, e)
+				st = max(st, stateNA)
+				continue
+			}
+		}
+		n, total := matches(cell, ch.Want)
+		switch {
+		case n == total:
+			e.Result = ResultPass
+			st = max(st, statePass)
+		default:
+			e.Result = ResultFail
+			if n > 0 {
+				e.Why = "varies"
+			}
+			st = stateFail
+		}
+		ev = append(ev, e)
+	}
+	return st, ev, why
+}
+
+// matches counts the cell's distinct outcomes that satisfy w. A step that
+// varied satisfies a claim only if every variant does: a claim is a
+// statement about what always happens.
+func matches(c Cell, w Want) (n, total int) {
+	outs := c.outcomes()
+	for _, o := range outs {
+		if w.match(o.Class) {
+			n++
+		}
+	}
+	return n, len(outs)
+}

@@ -1,0 +1,159 @@
+package matrix
+
+import "github.com/closematrix/closematrix/schema"
+
+// ClaimsSource is where the first claim set comes from: a widely reposted
+// Chinese blog post summing up how a Winsock TCP connection closes
+// (closesocket vs shutdown, error codes, states). The claims are the
+// DESIGN §6 translation of its paragraphs.
+const ClaimsSource = "blog post on closing TCP connections with closesocket and shutdown " +
+	"(wjtxt, CSDN, 2011; widely reposted): blog.csdn.net/wjtxt/article/details/6598925"
+
+// Sentences that several claim notes share.
+const (
+	byClass    = "The claim's Windows error names are mapped to classes, so that it means the same on every OS: "
+	stateSteps = " States are RFC 793 names on state steps (actor.state, peer.state)."
+)
+
+// check builds an unconditional check.
+func check(scenario, step string, w Want) Check {
+	return Check{Scenario: scenario, Step: step, Want: w}
+}
+
+// when limits a check to runs where another step of its scenario satisfies w.
+func (c Check) when(step string, w Want) Check {
+	c.If = &Cond{Step: step, Want: w}
+	return c
+}
+
+// Claims is the claim set of DESIGN §6, each written as the cells that decide
+// it. Scenarios that the catalogue does not have yet (kill/…, network-down/…)
+// are named here on purpose: until a run records them the claim says unknown
+// and names them, and as soon as a run does, the claim is decided without a
+// code change.
+var Claims = []Claim{
+	{
+		ID:     1,
+		Text:   "The active closer goes FIN_WAIT_1 → FIN_WAIT_2 → TIME_WAIT; the passive side goes CLOSE_WAIT → LAST_ACK and ends in TIME_WAIT.",
+		Source: ClaimsSource,
+		Note: "Checked on close/orderly-release: after the actor closes (actor.state, peer.state) and after the peer closes too (actor.state#2, peer.state#2). " +
+			"FIN_WAIT_1 is brief, so either FIN_WAIT state counts first. The passive side's end is checked as claimed (TIME_WAIT); " +
+			"RFC 793 §3.5 has it go LAST_ACK → CLOSED, which a state step records as none." + stateSteps,
+		Checks: []Check{
+			check("close/orderly-release", "actor.state", OneOf("FIN_WAIT_1", "FIN_WAIT_2")),
+			check("close/orderly-release", "peer.state", OneOf("CLOSE_WAIT")),
+			check("close/orderly-release", "actor.state#2", OneOf("TIME_WAIT")),
+			check("close/orderly-release", "peer.state#2", OneOf("TIME_WAIT")),
+		},
+	},
+	{
+		ID:     2,
+		Text:   "After a normal close the peer's recv returns 0.",
+		Source: ClaimsSource,
+		Note:   "recv returning 0 is class eof; checked idle, with the peer blocked in recv, and after the peer drained data the actor had sent.",
+		Checks: []Check{
+			check("close/idle", "peer.recv", OneOf(schema.ClassEOF)),
+			check("close/peer-blocked-recv", "peer.blocked-recv", OneOf(schema.ClassEOF)),
+			check("close/unread-at-peer", "peer.recv#2", OneOf(schema.ClassEOF)),
+		},
+	},
+	{
+		ID:     3,
+		Text:   "After shutdown for sending, the closer's own send fails with WSAESHUTDOWN (10058).",
+		Source: ClaimsSource,
+		Note:   byClass + "WSAESHUTDOWN is class shutdown, so ESHUTDOWN counts and EPIPE (broken-pipe, what Unix reports) does not.",
+		Checks: []Check{
+			check("shutdown-wr/idle", "actor.send", OneOf(schema.ClassShutdown)),
+			check("shutdown-wr/peer-blocked-recv", "actor.send", OneOf(schema.ClassShutdown)),
+			check("shutdown-rdwr/idle", "actor.send", OneOf(schema.ClassShutdown)),
+		},
+	},
+	{
+		ID:     4,
+		Text:   "After a reset, the side that reset gets WSAECONNABORTED (10053) from send/recv, or WSAENOTSOCK (10038) if it had called closesocket.",
+		Source: ClaimsSource,
+		Note: byClass + "WSAECONNABORTED is class aborted, WSAENOTSOCK class not-socket (EBADF, Unix's answer to use after close, is bad-descriptor and does not count). " +
+			"The closesocket case is abort/then-use (linger 0, close, then use the descriptor); the reset without closesocket is the one shutdown-rd causes " +
+			"when the peer's data arrives, checked only where the peer saw that reset.",
+		Checks: []Check{
+			check("abort/then-use", "actor.send", OneOf(schema.ClassNotSocket)),
+			check("abort/then-use", "actor.recv", OneOf(schema.ClassNotSocket)),
+			check("shutdown-rd/idle", "actor.send", OneOf(schema.ClassAborted)).when("peer.recv", OneOf(schema.ClassReset)),
+		},
+	},
+	{
+		ID:     5,
+		Text:   "After a reset, the other side's recv gets WSAECONNRESET (10054) and its send gets WSAECONNABORTED (10053) (WSAECONNRESET when the reset came from closesocket).",
+		Source: ClaimsSource,
+		Note: byClass + "WSAECONNRESET is class reset, WSAECONNABORTED class aborted. The abort/* resets come from closesocket (linger 0), so there the peer's send must be reset; " +
+			"the shutdown-rd reset does not, so there the peer's next send must be aborted (checked only where the peer saw that reset).",
+		Checks: []Check{
+			check("abort/idle", "peer.recv", OneOf(schema.ClassReset)),
+			check("abort/peer-blocked-recv", "peer.blocked-recv", OneOf(schema.ClassReset)),
+			check("abort/idle", "peer.send", OneOf(schema.ClassReset)),
+			check("abort/peer-blocked-recv", "peer.send", OneOf(schema.ClassReset)),
+			check("shutdown-rd/idle", "peer.send#2", OneOf(schema.ClassAborted)).when("peer.recv", OneOf(schema.ClassReset)),
+		},
+	},
+	{
+		ID:     6,
+		Text:   "A reset discards data still in the buffers.",
+		Source: ClaimsSource,
+		Note:   "Checked as: the peer never receives the 1 KiB that the actor sent before its abortive close (no recv of class data).",
+		Checks: []Check{
+			check("abort/unread-at-peer", "peer.recv", NoneOf(schema.ClassData)),
+			check("abort/unread-at-peer", "peer.recv#2", NoneOf(schema.ClassData)),
+		},
+	},
+	{
+		ID:     7,
+		Text:   "closesocket while another thread of the same process is blocked in recv resets the connection and sends RST.",
+		Source: ClaimsSource,
+		Note: "The reset is checked as the peer's recv being reset (class reset); that RST is what went out needs the wire.actor step " +
+			"(the segments the actor sent, e.g. FIN, RST, data+FIN,RST, none), where any segment with RST counts.",
+		Checks: []Check{
+			check("close/own-blocked-recv", "peer.recv", OneOf(schema.ClassReset)),
+			check("close/own-blocked-recv-wire", "wire.actor", HasSegment("RST")),
+		},
+	},
+	{
+		ID:     8,
+		Text:   "shutdown for sending always sends FIN, whether or not a recv is blocked; the closer is then in FIN_WAIT_2, the peer in CLOSE_WAIT, and the closer can still recv.",
+		Source: ClaimsSource,
+		Note: "FIN is checked as the peer's recv returning 0 (class eof), idle, with the peer blocked in recv and with the closer's own recv blocked; " +
+			"\"can still recv\" as the closer receiving what the peer sent after the shutdown (class data)." + stateSteps,
+		Checks: []Check{
+			check("shutdown-wr/idle", "peer.recv", OneOf(schema.ClassEOF)),
+			check("shutdown-wr/peer-blocked-recv", "peer.blocked-recv", OneOf(schema.ClassEOF)),
+			check("shutdown-wr/own-blocked-recv", "peer.recv", OneOf(schema.ClassEOF)),
+			check("shutdown-wr/idle", "actor.recv", OneOf(schema.ClassData)).when("peer.send", OneOf(schema.ClassOK)),
+			check("shutdown-wr/idle", "actor.state", OneOf("FIN_WAIT_2")),
+			check("shutdown-wr/idle", "peer.state", OneOf("CLOSE_WAIT")),
+			check("shutdown-wr/own-blocked-recv", "actor.state", OneOf("FIN_WAIT_2")),
+		},
+	},
+	{
+		ID:     9,
+		Text:   "shutdown for receiving leaves both ends ESTABLISHED and the closer can still send; but if the peer then sends, the connection is reset and RST goes to the peer.",
+		Source: ClaimsSource,
+		Note: "The reset is checked as the peer's recv, after its own send, being reset (class reset: the RST reached the peer); " +
+			"\"can still send\" as the closer's send being ok, checked only where no reset came first." + stateSteps,
+		Checks: []Check{
+			check("shutdown-rd/idle", "actor.state", OneOf("ESTABLISHED")),
+			check("shutdown-rd/idle", "peer.state", OneOf("ESTABLISHED")),
+			check("shutdown-rd/idle", "actor.send", OneOf(schema.ClassOK)).when("peer.recv", NoneOf(schema.ClassReset)),
+			check("shutdown-rd/idle", "peer.recv", OneOf(schema.ClassReset)),
+			check("shutdown-rd/idle-wire", "wire.actor", HasSegment("RST")),
+		},
+	},
+	{
+		ID:     10,
+		Text:   "A process that is killed, or a network that goes away, resets its connections.",
+		Source: ClaimsSource,
+		Note:   "Checked as the peer's recv being reset (class reset) after the actor's process is killed (kill/idle) and after the network goes away (network-down/idle).",
+		Checks: []Check{
+			check("kill/idle", "peer.recv", OneOf(schema.ClassReset)),
+			check("network-down/idle", "peer.recv", OneOf(schema.ClassReset)),
+		},
+	},
+}

@@ -1,0 +1,247 @@
+// Command closematrix merges closematrix result files into a comparison
+// matrix, evaluates the claims against it, and checks a run for drift
+// against a baseline.
+//
+//	closematrix render [--format md|html|csv|json|text] [-o FILE] [--max-bytes N] FILE|DIR...
+//	closematrix claims FILE|DIR...
+//	closematrix diff [--github] [--update] BASELINE CURRENT
+//
+// Exit status: 0 success (and, for diff, no drift, or --update); 1 diff found
+// drift; 2 usage error or bad input (the message names the file).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/closematrix/closematrix/matrix"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitDrift   = 1
+	exitFailure = 2
+)
+
+const usage = `usage:
+  closematrix render [--format md|html|csv|json|text] [-o FILE] [--max-bytes N] FILE|DIR...
+      merge result files (a directory means its *.json) into one matrix
+  closematrix claims FILE|DIR...
+      print every claim's verdict per platform with the cells behind it
+  closematrix diff [--github] [--update] BASELINE CURRENT
+      print what changed from a baseline result file to a current one of the
+      same platform; exit 1 when something changed, 0 when nothing did.
+      --github also prints each change as a ::warning annotation;
+      --update then copies CURRENT over BASELINE and exits 0
+  closematrix help
+Exit status 2 means a usage error or bad input.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole command, with its streams passed in so tests can call it.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitFailure
+	}
+	var err error
+	code := exitOK
+	switch args[0] {
+	case "render":
+		err = render(args[1:], stdout)
+	case "claims":
+		err = claims(args[1:], stdout)
+	case "diff":
+		code, err = diff(args[1:], stdout)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		err = usageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(stderr, "closematrix: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprint(stderr, usage)
+		}
+		return exitFailure
+	}
+	return code
+}
+
+// usageError is a mistake on the command line: the usage text follows it.
+type usageError struct{ msg string }
+
+// Error is the message alone; run adds the usage text.
+func (e usageError) Error() string { return e.msg }
+
+// newFlags makes a FlagSet that reports errors instead of exiting and
+// prints nothing itself: run prints one line and the usage.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parse parses flags that may come before, between or after the file
+// arguments (`render results/*.json --format html` is natural to type), up
+// to a "--", after which everything is a file.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()}
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(files, rest...), nil
+		}
+		if len(rest) == 0 {
+			return files, nil
+		}
+		files = append(files, rest[0])
+		args = rest[1:]
+	}
+}
+
+func render(args []string, stdout io.Writer) error {
+	fs := newFlags("render")
+	format := fs.String("format", "md", "output format: md, html, csv, json or text")
+	out := fs.String("o", "", "write to `FILE` instead of standard output")
+	maxBytes := fs.Int("max-bytes", 0, "cap Markdown output at `N` bytes, cutting rows with a note (GitHub job summaries take 1 MiB)")
+	files, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	f, err := matrix.ParseFormat(*format)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if *maxBytes < 0 || (*maxBytes > 0 && f != matrix.FormatMarkdown) {
+		return usageError{"--max-bytes takes a positive size and applies to --format md only"}
+	}
+	if len(files) == 0 {
+		return usageError{"render: no result files given"}
+	}
+	m, err := load(files)
+	if err != nil {
+		return err
+	}
+	return writeOut(*out, stdout, func(w io.Writer) error {
+		return matrix.Render(w, m, f, matrix.Options{MaxBytes: *maxBytes})
+	})
+}
+
+func claims(args []string, stdout io.Writer) error {
+	files, err := parse(newFlags("claims"), args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return usageError{"claims: no result files given"}
+	}
+	m, err := load(files)
+	if err != nil {
+		return err
+	}
+	return matrix.WriteClaims(stdout, m)
+}
+
+func diff(args []string, stdout io.Writer) (int, error) {
+	fs := newFlags("diff")
+	github := fs.Bool("github", false, "also print each change as a GitHub Actions ::warning annotation")
+	update := fs.Bool("update", false, "accept the drift: copy CURRENT over BASELINE")
+	files, err := parse(fs, args)
+	if err != nil {
+		return exitFailure, err
+	}
+	if len(files) != 2 {
+		return exitFailure, usageError{"diff: want BASELINE CURRENT"}
+	}
+	base, err := matrix.Load(files[0])
+	if err != nil {
+		return exitFailure, err
+	}
+	cur, err := matrix.Load(files[1])
+	if err != nil {
+		return exitFailure, err
+	}
+	if base.Platform.Label != cur.Platform.Label {
+		return exitFailure, fmt.Errorf("%s: platform %s, but baseline %s is %s: drift compares one platform with itself",
+			files[1], cur.Platform.Label, files[0], base.Platform.Label)
+	}
+	changes := matrix.Diff(base, cur)
+	if err := matrix.WriteDiff(stdout, cur.Platform.Label, changes); err != nil {
+		return exitFailure, err
+	}
+	if *github {
+		if err := matrix.WriteDiffGitHub(stdout, cur.Platform.Label, changes); err != nil {
+			return exitFailure, err
+		}
+	}
+	if *update {
+		// The current file was just validated; copy its bytes, not a
+		// re-encoding, so that the baseline is exactly what the run wrote.
+		data, err := os.ReadFile(files[1])
+		if err != nil {
+			return exitFailure, err
+		}
+		return exitOK, writeOut(files[0], nil, func(w io.Writer) error {
+			_, err := w.Write(data)
+			return err
+		})
+	}
+	if len(changes) > 0 {
+		return exitDrift, nil
+	}
+	return exitOK, nil
+}
+
+func load(paths []string) (*matrix.Matrix, error) {
+	files, err := matrix.LoadAll(paths)
+	if err != nil {
+		return nil, err
+	}
+	return matrix.Merge(files)
+}
+
+// writeOut writes to stdout, or to path through a temporary file renamed
+// into place, so that a failed render never leaves half a page behind.
+func writeOut(path string, stdout io.Writer, write func(io.Writer) error) error {
+	if path == "" || path == "-" {
+		return write(stdout)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	// CreateTemp makes the file 0600; a rendered page is for everyone.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

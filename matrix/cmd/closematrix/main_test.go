@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const (
+	linux    = "../../testdata/linux-amd64.json"
+	windows  = "../../testdata/windows-amd64.json"
+	darwin   = "../../testdata/darwin-arm64.json"
+	baseline = "../../testdata/baseline/linux-amd64.json"
+)
+
+func runCmd(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string // in stderr, or stdout for help
+	}{
+		{nil, 2, "usage:"},
+		{[]string{"frobnicate"}, 2, `closematrix: unknown command "frobnicate"`},
+		{[]string{"help"}, 0, "usage:"},
+		{[]string{"--help"}, 0, "usage:"},
+		{[]string{"render", "-h"}, 0, "usage:"},
+		{[]string{"render"}, 2, "render: no result files given"},
+		{[]string{"render", "--format", "pdf", linux}, 2, `unknown format "pdf"`},
+		{[]string{"render", "--bogus", linux}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"render", "--format", "html", "--max-bytes", "100", linux}, 2, "--max-bytes"},
+		{[]string{"claims"}, 2, "claims: no result files given"},
+		{[]string{"diff", linux}, 2, "diff: want BASELINE CURRENT"},
+	} {
+		code, stdout, stderr := runCmd(tc.args...)
+		if code != tc.code || !strings.Contains(stdout+stderr, tc.want) {
+			t.Errorf("%q: exit %d, want %d; output %q lacks %q", tc.args, code, tc.code, stdout+stderr, tc.want)
+		}
+	}
+}
+
+func TestRender(t *testing.T) {
+	for _, format := range []string{"md", "html", "csv", "json", "text"} {
+		code, stdout, stderr := runCmd("render", "--format", format, linux, windows, darwin)
+		if code != 0 || stdout == "" || stderr != "" {
+			t.Errorf("%s: exit %d, %d bytes out, stderr %q", format, code, len(stdout), stderr)
+		}
+	}
+	// Flags after the files, a directory for the files, and -o.
+	out := filepath.Join(t.TempDir(), "index.html")
+	code, stdout, stderr := runCmd("render", "../../testdata", "--format", "html", "-o", out)
+	if code != 0 || stdout != "" || stderr != "" {
+		t.Fatalf("render -o: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	page, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(page), "windows-amd64") {
+		t.Errorf("render -o wrote %d bytes, %v", len(page), err)
+	}
+	code, stdout, _ = runCmd("render", "--max-bytes", "4000", linux, windows)
+	if code != 0 || len(stdout) > 4000 || !strings.Contains(stdout, "Truncated") {
+		t.Errorf("--max-bytes: exit %d, %d bytes", code, len(stdout))
+	}
+}
+
+// TestBadInput: one line on stderr that names the file, exit 2.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	data, err := os.ReadFile(linux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema2 := write("s2.json", strings.Replace(string(data), `"schema": 1`, `"schema": 2`, 1))
+	trunc := write("trunc.json", string(data[:len(data)/3]))
+	dup := write("dup.json", string(data))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"render", schema2}, "closematrix: " + schema2 + ": schema 2, want 1\n"},
+		{[]string{"render", trunc}, "closematrix: " + trunc + ": truncated JSON"},
+		{[]string{"render", linux, dup}, "closematrix: " + dup + `: platform label "linux-amd64" is also in ` + linux + ": one file per label\n"},
+		{[]string{"render", filepath.Join(dir, "nope.json")}, "closematrix: " + filepath.Join(dir, "nope.json") + ": no such file or directory\n"},
+		{[]string{"claims", trunc}, "closematrix: " + trunc + ": truncated JSON"},
+		{[]string{"diff", schema2, linux}, "closematrix: " + schema2 + ": schema 2, want 1\n"},
+		{[]string{"diff", windows, linux}, "closematrix: " + linux + ": platform linux-amd64, but baseline " + windows + " is windows-amd64"},
+	} {
+		code, stdout, stderr := runCmd(tc.args...)
+		if code != 2 || stdout != "" || !strings.HasPrefix(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.args, code, stdout, stderr, tc.want)
+		}
+	}
+}
+
+func TestDiff(t *testing.T) {
+	code, stdout, _ := runCmd("diff", linux, linux)
+	if code != 0 || stdout != "linux-amd64: no drift\n" {
+		t.Errorf("no drift: exit %d, %q", code, stdout)
+	}
+	code, stdout, _ = runCmd("diff", baseline, linux)
+	if code != 1 || !strings.HasPrefix(stdout, "linux-amd64: 6 changed\n") || strings.Contains(stdout, "::warning") {
+		t.Errorf("drift: exit %d, %q", code, stdout)
+	}
+	code, stdout, _ = runCmd("diff", "--github", baseline, linux)
+	if code != 1 || strings.Count(stdout, "::warning file=results/linux-amd64.json,title=drift ") != 6 {
+		t.Errorf("--github: exit %d, %q", code, stdout)
+	}
+}
+
+func TestDiffUpdate(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "linux-amd64.json")
+	data, err := os.ReadFile(baseline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(base, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := runCmd("diff", "--update", base, linux); code != 0 || !strings.Contains(stdout, "6 changed") {
+		t.Errorf("--update: exit %d, %q", code, stdout)
+	}
+	if code, stdout, _ := runCmd("diff", base, linux); code != 0 {
+		t.Errorf("after --update: exit %d, %q", code, stdout)
+	}
+}
+
+func TestClaims(t *testing.T) {
+	code, stdout, _ := runCmd("claims", linux, windows, darwin)
+	if code != 0 || !strings.Contains(stdout, "3. After shutdown for sending") || !strings.Contains(stdout, "windows-amd64: holds") {
+		t.Errorf("claims: exit %d, %q", code, stdout)
+	}
+}

@@ -1,0 +1,30 @@
+// Package matrix reads closematrix result files (schema 1, DESIGN §5), merges
+// them into one comparison matrix, evaluates the claims of DESIGN §6 against
+// it, renders it as Markdown, plain text, CSV, JSON or a self-contained HTML
+// page, and compares a run against a baseline (drift).
+//
+// It is pure Go and reads JSON only: it imports neither the probes nor the
+// harness, so a Windows column can be rendered on Linux and every output is
+// the same on every OS.
+//
+// Conventions the renderers share, so that every format says the same thing:
+//
+//   - Columns are platforms, ordered by OS (linux, windows, darwin, then the
+//     others alphabetically), real systems before emulated ones (a Wine
+//     column follows the Windows ones), then by label. The order never
+//     depends on the order of the input files.
+//   - Rows are scenario × step, grouped by action (the second segment of
+//     the ID <family>/<action>/<condition>). Groups appear in catalogue
+//     order as first seen in the files (files taken in column order); within
+//     a group family v4 comes before v6 (others after, alphabetically), then
+//     catalogue order. Steps keep their recorded order; a step that only some
+//     platforms recorded is placed after the step that precedes it there.
+//   - Platforms disagree on a row when their observed cells differ in
+//     behaviour: the set of classes seen (plus the byte count for data).
+//     Native names and codes are not compared, because ECONNRESET 104,
+//     ECONNRESET 54 and WSAECONNRESET 10054 are the same behaviour. A step
+//     that varied (variants) disagrees with one that did not. Skipped, error
+//     and missing cells take no part.
+//   - Drift compares one platform with itself, so there the native name and
+//     code do count: see Diff.
+package matrix

@@ -1,0 +1,48 @@
+package matrix
+
+import "github.com/closematrix/closematrix/schema"
+
+// LegendEntry explains one class in a sentence.
+type LegendEntry struct {
+	Class   schema.Class `json:"class"`
+	Meaning string       `json:"meaning"`
+}
+
+// classMeaning holds one sentence per class of the vocabulary; Legend keeps
+// schema.Classes' order, so a class added there without a sentence here
+// shows up in TestLegendCoversClasses rather than silently.
+var classMeaning = map[schema.Class]string{
+	schema.ClassData:          "recv returned bytes; n is how many.",
+	schema.ClassEOF:           "recv returned 0: the peer's FIN arrived, an orderly end of stream.",
+	schema.ClassOK:            "the call succeeded; for send, n bytes were accepted by the local stack (not necessarily delivered).",
+	schema.ClassReset:         "the connection was reset by a RST (ECONNRESET, WSAECONNRESET).",
+	schema.ClassAborted:       "the connection was aborted on this side (ECONNABORTED, WSAECONNABORTED).",
+	schema.ClassBrokenPipe:    "send on a connection that can no longer send (EPIPE).",
+	schema.ClassShutdown:      "that direction was shut down (ESHUTDOWN, WSAESHUTDOWN).",
+	schema.ClassNotConnected:  "the socket is not, or no longer, connected (ENOTCONN, WSAENOTCONN).",
+	schema.ClassBadDescriptor: "the descriptor is not open (EBADF): use after close on Unix.",
+	schema.ClassNotSocket:     "the handle is not a socket (ENOTSOCK, WSAENOTSOCK): use after closesocket on Windows.",
+	schema.ClassInterrupted:   "the blocking call was interrupted (EINTR, WSAEINTR).",
+	schema.ClassTimedOut:      "the connection timed out (ETIMEDOUT, WSAETIMEDOUT).",
+	schema.ClassWouldBlock:    "the call would have blocked (EAGAIN, WSAEWOULDBLOCK).",
+	schema.ClassBlocked:       "the call had not returned when its time bound expired; the harness then freed it.",
+	schema.ClassOther:         "any other error; the native name and code say which.",
+}
+
+// LegendNote explains the cells whose "class" is not from the vocabulary.
+const LegendNote = "State steps (actor.state, peer.state) show RFC 793 state names or none; " +
+	"peer.poll shows the ready poll events joined by | (or none); wire.actor shows the segments the actor sent, " +
+	"in order and joined by \",\", a segment's flags joined by + (data+FIN,RST), or none. " +
+	"A cell like \"eof ×2 / reset ×1\" varied over the runs; a skipped step is one this system offers no view of. " +
+	"Platforms disagree (≠) when their classes differ (and the byte count, for data); " +
+	"native names differ between OSes and are not compared."
+
+// Legend lists every class of the vocabulary with its sentence, in the
+// order schema.Classes gives.
+func Legend() []LegendEntry {
+	out := make([]LegendEntry, len(schema.Classes))
+	for i, c := range schema.Classes {
+		out[i] = LegendEntry{Class: c, Meaning: classMeaning[c]}
+	}
+	return out
+}

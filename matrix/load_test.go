@@ -1,0 +1,158 @@
+package matrix
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// minimal is the smallest valid result file; the bad-input cases below each
+// break one thing in it.
+const minimal = `{"schema":1,"platform":{"label":"linux-amd64","os":"linux"},
+"scenarios":[{"id":"v4/close/idle","status":"observed","runs":1,
+"steps":[{"name":"peer.recv","outcome":{"class":"eof"}}]}]}`
+
+func TestParseMinimal(t *testing.T) {
+	f, err := Parse("min.json", []byte(minimal))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Platform.Label != "linux-amd64" || f.Scenarios[0].Steps[0].Outcome.Class != "eof" {
+		t.Errorf("parsed %+v", f)
+	}
+}
+
+// TestParseBadInput checks that every kind of damage gives one line that
+// names the file and says what is wrong, and never a panic.
+func TestParseBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		name, data, want string
+	}{
+		{"empty", "", "empty file"},
+		{"blank", " \n\t", "empty file"},
+		{"truncated", minimal[:len(minimal)/2], "truncated JSON"},
+		{"not json", "schema: 1\n", "not valid JSON"},
+		{"trailing garbage", minimal + "}", "not valid JSON"},
+		{"array", "[1,2]", "top level is a JSON array, want an object"},
+		{"null", "null", "no schema field"},
+		{"no schema", `{"platform":{"label":"x"}}`, "no schema field, want 1"},
+		{"merged matrix", `{"merged_schema":1,"summary":{}}`, "a merged matrix (render --format json), not a result file"},
+		{"schema 2", strings.Replace(minimal, `"schema":1`, `"schema":2`, 1), "schema 2, want 1"},
+		{"schema string", strings.Replace(minimal, `"schema":1`, `"schema":"1"`, 1), `schema "1", want 1`},
+		{"wrong type", strings.Replace(minimal, `"runs":1`, `"runs":"one"`, 1), "field scenarios.runs: JSON string, want int"},
+		{"no label", strings.Replace(minimal, `"label":"linux-amd64",`, ``, 1), "platform.label is missing"},
+		{"label with markup", strings.Replace(minimal, `"label":"linux-amd64"`, `"label":"<b>x</b>"`, 1), `platform.label "<b>x</b>"`},
+		{"zero scenarios", `{"schema":1,"platform":{"label":"x"},"scenarios":[]}`, "no scenarios"},
+		{"bad id", strings.Replace(minimal, `"v4/close/idle"`, `"close idle"`, 1), `scenarios[0] "close idle": id: want <family>/<action>/<condition>`},
+		{"unknown status", strings.Replace(minimal, `"observed"`, `"maybe"`, 1), `unknown status "maybe"`},
+		{"negative runs", strings.Replace(minimal, `"runs":1`, `"runs":-1`, 1), "runs -1"},
+		{"bad step name", strings.Replace(minimal, `"peer.recv"`, `"Peer Recv"`, 1), `steps[0] name "Peer Recv": want <side>.<what>[#n]`},
+		{"step without side", strings.Replace(minimal, `"peer.recv"`, `"recv#2"`, 1), `name "recv#2"`},
+		{"empty class", strings.Replace(minimal, `"class":"eof"`, `"class":""`, 1), "outcome.class is empty"},
+		{"control char in class", strings.Replace(minimal, `"class":"eof"`, `"class":"e\u0007of"`, 1), "control characters"},
+		{"long errno", strings.Replace(minimal, `"class":"eof"`, `"class":"reset","errno":"`+strings.Repeat("E", 100)+`"`, 1), "longer than 64 bytes"},
+		{"zero-count variant", strings.Replace(minimal, `"outcome":{"class":"eof"}`, `"outcome":{"class":"eof"},"variants":[{"class":"eof","count":0}]`, 1), "count 0"},
+		{"duplicate step", strings.Replace(minimal, `"steps":[`, `"steps":[{"name":"peer.recv","outcome":{"class":"eof"}},`, 1), "peer.recv: duplicate step name"},
+		{"duplicate scenario", strings.Replace(minimal, `"scenarios":[`, `"scenarios":[{"id":"v4/close/idle","status":"skipped"},`, 1), "scenarios[1] v4/close/idle: duplicate id, also scenarios[0]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("results/x.json", []byte(tc.data))
+			if err == nil {
+				t.Fatalf("accepted")
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "results/x.json: ") {
+				t.Errorf("error does not start with the file name: %q", msg)
+			}
+			if !strings.Contains(msg, tc.want) {
+				t.Errorf("error %q does not say %q", msg, tc.want)
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error is not one line: %q", msg)
+			}
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Errorf("error is %T, want *FileError", err)
+			}
+		})
+	}
+}
+
+func TestParseSchemaIsDetectable(t *testing.T) {
+	_, err := Parse("x.json", []byte(`{"schema":2}`))
+	if !errors.Is(err, ErrSchema) {
+		t.Errorf("errors.Is(%v, ErrSchema) = false", err)
+	}
+}
+
+// TestParseForeignClasses accepts the classes of state, poll and wire steps,
+// which are not in schema.Classes.
+func TestParseForeignClasses(t *testing.T) {
+	for _, class := range []string{"FIN_WAIT_2", "POLLIN|POLLHUP", "data,FIN", "none", "<b>odd</b>"} {
+		data := strings.Replace(minimal, `"class":"eof"`, `"class":"`+class+`"`, 1)
+		if _, err := Parse("x.json", []byte(data)); err != nil {
+			t.Errorf("class %q: %v", class, err)
+		}
+	}
+}
+
+func TestLoadAll(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a := write("a.json", minimal)
+	b := write("b.json", minimal)
+
+	_, err := LoadAll([]string{a, b})
+	if err == nil || !strings.Contains(err.Error(), b+`: platform label "linux-amd64" is also in `+a) {
+		t.Errorf("duplicate label: %v", err)
+	}
+
+	_, err = LoadAll([]string{filepath.Join(dir, "missing.json")})
+	if err == nil || !strings.HasPrefix(err.Error(), filepath.Join(dir, "missing.json")+": ") || strings.Count(err.Error(), "missing.json") != 1 {
+		t.Errorf("missing file: %v", err)
+	}
+
+	if _, err := LoadAll(nil); err == nil {
+		t.Error("no files: accepted")
+	}
+
+	// A directory means the *.json files in it, sorted.
+	files, err := LoadAll([]string{"testdata"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 3 || files[0].Platform.Label != "darwin-arm64" {
+		t.Errorf("testdata/ loaded %d files, first %q", len(files), files[0].Platform.Label)
+	}
+	empty := t.TempDir()
+	if _, err := LoadAll([]string{empty}); err == nil || !strings.Contains(err.Error(), "no *.json") {
+		t.Errorf("empty directory: %v", err)
+	}
+}
+
+// TestParseSkippedStep accepts a step the system offers no view of: its
+// outcome is empty by design.
+func TestParseSkippedStep(t *testing.T) {
+	data := strings.Replace(minimal, `"outcome":{"class":"eof"}`, `"outcome":{"class":""},"skipped":"needs root"`, 1)
+	f, err := Parse("x.json", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustMerge(t, f)
+	if c := m.Groups[0].Rows[0].Cells[0]; c.Status != CellSkipped || c.Text() != "skipped: needs root" {
+		t.Errorf("skipped step shows as %q (%s)", c.Text(), c.Status)
+	}
+	// Drift: a step that became skipped is a change.
+	before, _ := Parse("x.json", []byte(minimal))
+	if c := Diff(before, f); len(c) != 1 || c[0].After != "skipped: needs root" {
+		t.Errorf("diff %v", c)
+	}
+}

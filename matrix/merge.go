@@ -1,0 +1,226 @@
+package matrix
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/closematrix/closematrix/schema"
+)
+
+// Matrix is the merged view of several result files: what every renderer
+// draws from, so that all formats agree.
+type Matrix struct {
+	Columns []Column      // one per platform, in column order
+	Groups  []Group       // rows grouped by action
+	Claims  []ClaimResult // every claim, evaluated per column
+	Summary Summary
+}
+
+// Column is one platform's file, less its scenarios.
+type Column struct {
+	Platform   schema.Platform
+	Tool       schema.Tool
+	Started    string
+	DurationMS int64
+
+	index map[string]*schema.Scenario // scenario ID → record, for claims
+}
+
+// Group is the rows of one action (close, abort, shutdown-wr, …).
+type Group struct {
+	Action string
+	Rows   []Row
+}
+
+// Row is one scenario × step across all columns.
+type Row struct {
+	Scenario string   // full ID, v4/close/idle
+	Title    string   // first non-empty title in column order
+	Labels   []string // union of the scenario's labels, sorted
+	Step     string   // "" for a scenario that no platform recorded steps for
+	First    bool     // the scenario's first row: renderers print the ID once
+	Cells    []Cell   // one per column
+	Disagree bool     // observed cells differ in behaviour (see package doc)
+}
+
+// Summary counts what the matrix holds. Cells counts every row × column;
+// the status counts split it.
+type Summary struct {
+	Scenarios     int `json:"scenarios"`
+	Platforms     int `json:"platforms"`
+	Rows          int `json:"rows"`
+	Cells         int `json:"cells"`
+	Observed      int `json:"observed"`
+	Unstable      int `json:"unstable"` // observed cells with variants
+	Skipped       int `json:"skipped"`
+	Errors        int `json:"errors"`
+	Missing       int `json:"missing"`
+	Disagreements int `json:"disagreements"` // rows
+	Divergent     int `json:"divergent_scenarios"`
+}
+
+// Merge builds the matrix. The files should be valid (Parse/Load check
+// that); Merge refuses none and two files with one label, since a column is a
+// label.
+func Merge(files []*schema.File) (*Matrix, error) {
+	if len(files) == 0 {
+		return nil, errors.New("no result files to merge")
+	}
+	files = slices.Clone(files)
+	slices.SortStableFunc(files, func(a, b *schema.File) int { return comparePlatforms(&a.Platform, &b.Platform) })
+	m := &Matrix{Columns: make([]Column, len(files))}
+	for i, f := range files {
+		if i > 0 && files[i-1].Platform.Label == f.Platform.Label {
+			return nil, fmt.Errorf("two files for platform label %q: one file per label", f.Platform.Label)
+		}
+		m.Columns[i] = Column{Platform: f.Platform, Tool: f.Tool, Started: f.Started, DurationMS: f.DurationMS,
+			index: scenarioIndex(f)}
+	}
+	m.Groups = m.buildGroups(files)
+	m.Claims = EvaluateClaims(m)
+	m.Summary = m.summarise()
+	return m, nil
+}
+
+// buildGroups lays out the rows; see the package doc for the order.
+func (m *Matrix) buildGroups(files []*schema.File) []Group {
+	lists := make([][]string, len(files))
+	for i, f := range files {
+		lists[i] = scenarioIDs(f)
+	}
+	ids := mergeOrder(lists)
+	// Groups in the order their action first appears in the catalogue.
+	var groups []Group
+	at := map[string]int{}
+	for _, id := range ids {
+		_, action, _ := splitID(id)
+		if _, ok := at[action]; !ok {
+			at[action] = len(groups)
+			groups = append(groups, Group{Action: action})
+		}
+	}
+	// Within a group: family first, catalogue order after (stable sort).
+	slices.SortStableFunc(ids, func(a, b string) int {
+		fa, _, _ := splitID(a)
+		fb, _, _ := splitID(b)
+		return cmp.Or(cmp.Compare(familyRank(fa), familyRank(fb)), cmp.Compare(fa, fb))
+	})
+	for _, id := range ids {
+		_, action, _ := splitID(id)
+		g := &groups[at[action]]
+		g.Rows = append(g.Rows, m.scenarioRows(id)...)
+	}
+	return groups
+}
+
+// scenarioRows builds the rows of one scenario across the columns.
+func (m *Matrix) scenarioRows(id string) []Row {
+	var stepLists [][]string
+	var title string
+	var labels []string
+	for _, col := range m.Columns {
+		sc := col.index[id]
+		if sc == nil {
+			continue
+		}
+		if title == "" {
+			title = sc.Title
+		}
+		labels = append(labels, sc.Labels...)
+		if sc.Status != schema.StatusObserved {
+			continue
+		}
+		stepLists = append(stepLists, stepNames(sc))
+	}
+	slices.Sort(labels)
+	labels = slices.Compact(labels)
+	steps := mergeOrder(stepLists)
+	if len(steps) == 0 {
+		steps = []string{""} // a row that carries the skip or error reasons
+	}
+	rows := make([]Row, len(steps))
+	for i, step := range steps {
+		r := Row{Scenario: id, Title: title, Labels: labels, Step: step, First: i == 0,
+			Cells: make([]Cell, len(m.Columns))}
+		for c := range m.Columns {
+			r.Cells[c] = m.Columns[c].cell(id, step)
+		}
+		r.Disagree = disagree(r.Cells)
+		rows[i] = r
+	}
+	return rows
+}
+
+// cell finds one column's record of one step.
+func (col *Column) cell(id, step string) Cell {
+	sc := col.index[id]
+	switch {
+	case sc == nil:
+		return Cell{Status: CellMissing, Reason: reasonNoScenario}
+	case sc.Status != schema.StatusObserved:
+		return Cell{Status: CellStatus(sc.Status), Reason: sc.Reason}
+	}
+	for i := range sc.Steps {
+		if sc.Steps[i].Name == step {
+			return stepCell(&sc.Steps[i])
+		}
+	}
+	return Cell{Status: CellMissing, Reason: reasonNoStep}
+}
+
+// disagree reports whether the observed cells show more than one behaviour.
+func disagree(cells []Cell) bool {
+	first := ""
+	for _, c := range cells {
+		if c.Status != CellObserved {
+			continue
+		}
+		b := c.behaviour()
+		if first == "" {
+			first = b
+		} else if b != first {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Matrix) summarise() Summary {
+	s := Summary{Platforms: len(m.Columns)}
+	for _, g := range m.Groups {
+		divergent := false
+		for _, r := range g.Rows {
+			if r.First {
+				s.Scenarios++
+				divergent = false
+			}
+			s.Rows++
+			if r.Disagree {
+				s.Disagreements++
+				if !divergent {
+					s.Divergent++
+					divergent = true
+				}
+			}
+			for _, c := range r.Cells {
+				s.Cells++
+				switch c.Status {
+				case CellObserved:
+					s.Observed++
+					if len(c.Variants) > 0 {
+						s.Unstable++
+					}
+				case CellSkipped:
+					s.Skipped++
+				case CellError:
+					s.Errors++
+				case CellMissing:
+					s.Missing++
+				}
+			}
+		}
+	}
+	return s
+}

@@ -1,0 +1,69 @@
+package matrix
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// WriteCSV writes the matrix as one rectangular CSV table, so that a
+// spreadsheet opens it as it is. The first column names the section:
+//
+//	platform  one row per metadata field (os, kernel, …), one value per platform
+//	matrix    one row per scenario × step, one cell text per platform
+//	claim     one row per claim, "verdict: reason" per platform
+//
+// Columns: section, action, scenario, step, title, disagree, then one column
+// per platform label. Every row carries the full scenario ID (no blanks for
+// repeated IDs), so rows can be sorted and filtered.
+func WriteCSV(w io.Writer, m *Matrix) error {
+	cw := csv.NewWriter(w)
+	header := []string{"section", "action", "scenario", "step", "title", "disagree"}
+	for _, c := range m.Columns {
+		header = append(header, c.Platform.Label)
+	}
+	rows := [][]string{header}
+	meta := []struct {
+		name string
+		get  func(c *Column) string
+	}{
+		{"os", func(c *Column) string { return c.Platform.OS }},
+		{"arch", func(c *Column) string { return c.Platform.Arch }},
+		{"os_version", func(c *Column) string { return c.Platform.OSVersion }},
+		{"kernel", func(c *Column) string { return c.Platform.Kernel }},
+		{"runner", func(c *Column) string { return c.Platform.Runner }},
+		{"emulator", func(c *Column) string { return c.Platform.Emulator }},
+		{"go", func(c *Column) string { return c.Platform.Go }},
+		{"tool", func(c *Column) string { return c.toolText() }},
+		{"started", func(c *Column) string { return c.Started }},
+	}
+	for _, f := range meta {
+		row := []string{"platform", "", f.name, "", "", ""}
+		for i := range m.Columns {
+			row = append(row, oneLine(f.get(&m.Columns[i])))
+		}
+		rows = append(rows, row)
+	}
+	for _, g := range m.Groups {
+		for _, r := range g.Rows {
+			row := []string{"matrix", g.Action, r.Scenario, r.Step, oneLine(r.Title), strconv.FormatBool(r.Disagree)}
+			for _, c := range r.Cells {
+				row = append(row, c.Text())
+			}
+			rows = append(rows, row)
+		}
+	}
+	for _, cr := range m.Claims {
+		row := []string{"claim", "", fmt.Sprintf("claim %d", cr.Claim.ID), "", cr.Claim.Text, ""}
+		for i := range cr.Verdicts {
+			pv := &cr.Verdicts[i]
+			row = append(row, string(pv.Verdict)+": "+pv.verdictDetail())
+		}
+		rows = append(rows, row)
+	}
+	if err := cw.WriteAll(rows); err != nil {
+		return err
+	}
+	return cw.Error()
+}

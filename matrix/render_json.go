@@ -1,0 +1,113 @@
+package matrix
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/closematrix/closematrix/schema"
+)
+
+// MergedSchema is the version of the merged JSON that WriteJSON produces.
+// It is a separate document from a result file (schema.Version): it has
+// columns, rows and claims instead of one platform's scenarios.
+const MergedSchema = 1
+
+// The merged JSON document. Field names are part of the product, like the
+// result file's: add fields, never rename them.
+type (
+	jsonMatrix struct {
+		MergedSchema int            `json:"merged_schema"`
+		Summary      Summary        `json:"summary"`
+		Platforms    []jsonPlatform `json:"platforms"`
+		Groups       []jsonGroup    `json:"groups"`
+		Claims       []jsonClaim    `json:"claims"`
+		Legend       []LegendEntry  `json:"legend"`
+	}
+	jsonPlatform struct {
+		schema.Platform
+		Tool       schema.Tool `json:"tool"`
+		Started    string      `json:"started"`
+		DurationMS int64       `json:"duration_ms"`
+	}
+	jsonGroup struct {
+		Action string    `json:"action"`
+		Rows   []jsonRow `json:"rows"`
+	}
+	jsonRow struct {
+		Scenario string     `json:"scenario"`
+		Title    string     `json:"title"`
+		Labels   []string   `json:"labels"`
+		Step     string     `json:"step"`
+		Disagree bool       `json:"disagree"`
+		Cells    []jsonCell `json:"cells"` // in platforms order
+	}
+	jsonCell struct {
+		Platform string           `json:"platform"`
+		Status   CellStatus       `json:"status"`
+		Outcome  *schema.Outcome  `json:"outcome,omitempty"`
+		Variants []schema.Variant `json:"variants,omitempty"`
+		Reason   string           `json:"reason,omitempty"`
+		Note     string           `json:"note,omitempty"`
+		Text     string           `json:"text"`
+	}
+	jsonClaim struct {
+		ID       int           `json:"id"`
+		Text     string        `json:"text"`
+		Source   string        `json:"source"`
+		Note     string        `json:"note"`
+		Verdicts []jsonVerdict `json:"verdicts"` // in platforms order
+	}
+	jsonVerdict struct {
+		Platform string     `json:"platform"`
+		Verdict  Verdict    `json:"verdict"`
+		Evidence []Evidence `json:"evidence"`
+		Needs    []string   `json:"needs,omitempty"`
+	}
+)
+
+// WriteJSON writes the merged matrix as one indented JSON document.
+func WriteJSON(w io.Writer, m *Matrix) error {
+	doc := jsonMatrix{MergedSchema: MergedSchema, Summary: m.Summary, Legend: Legend(),
+		Platforms: make([]jsonPlatform, len(m.Columns)), Groups: make([]jsonGroup, len(m.Groups)),
+		Claims: make([]jsonClaim, len(m.Claims))}
+	for i, c := range m.Columns {
+		doc.Platforms[i] = jsonPlatform{Platform: c.Platform, Tool: c.Tool, Started: c.Started, DurationMS: c.DurationMS}
+	}
+	for i, g := range m.Groups {
+		jg := jsonGroup{Action: g.Action, Rows: make([]jsonRow, len(g.Rows))}
+		for j, r := range g.Rows {
+			jr := jsonRow{Scenario: r.Scenario, Title: r.Title, Labels: nonNil(r.Labels), Step: r.Step,
+				Disagree: r.Disagree, Cells: make([]jsonCell, len(r.Cells))}
+			for k, c := range r.Cells {
+				jc := jsonCell{Platform: m.Columns[k].Platform.Label, Status: c.Status, Variants: c.Variants,
+					Reason: c.Reason, Note: c.Note, Text: c.Text()}
+				if c.Status == CellObserved {
+					jc.Outcome = &c.Outcome
+				}
+				jr.Cells[k] = jc
+			}
+			jg.Rows[j] = jr
+		}
+		doc.Groups[i] = jg
+	}
+	for i, cr := range m.Claims {
+		jc := jsonClaim{ID: cr.Claim.ID, Text: cr.Claim.Text, Source: cr.Claim.Source, Note: cr.Claim.Note,
+			Verdicts: make([]jsonVerdict, len(cr.Verdicts))}
+		for j, pv := range cr.Verdicts {
+			jc.Verdicts[j] = jsonVerdict{Platform: pv.Platform, Verdict: pv.Verdict, Evidence: nonNil(pv.Evidence), Needs: pv.Needs}
+		}
+		doc.Claims[i] = jc
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// nonNil makes an empty list encode as [] rather than null, so that readers
+// need not tell the two apart.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,123 @@
+package matrix
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+
+	"github.com/closematrix/closematrix/schema"
+)
+
+// The grammars of DESIGN §3. Labels become file names (results/<label>.json)
+// and column headers, IDs are bookmarked and diffed, so both are held to a
+// plain character set; that also keeps markup out of them.
+var (
+	labelRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$`)
+	segment    = `[A-Za-z0-9][A-Za-z0-9._+-]*`
+	scenarioRE = regexp.MustCompile(`^` + segment + `/` + segment + `/` + segment + `$`)
+	stepRE     = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*(#[0-9]+)?$`)
+)
+
+// maxWord bounds a class or errno name. The vocabulary is short words, but
+// state, poll and wire steps bring their own (FIN_WAIT_2, POLLIN|POLLHUP,
+// data,FIN), so the check is on shape, not on membership in schema.Classes.
+const maxWord = 64
+
+// validate checks what the renderers and Diff rely on, and reports the first
+// problem with its place in the file.
+func validate(f *schema.File) error {
+	if f.Platform.Label == "" {
+		return errors.New("platform.label is missing: every file needs the column name it fills")
+	}
+	if !labelRE.MatchString(f.Platform.Label) {
+		return fmt.Errorf("platform.label %q: want letters, digits and . _ + - (it becomes a file name)", shorten(f.Platform.Label, 40))
+	}
+	if len(f.Scenarios) == 0 {
+		return errors.New("no scenarios: the run recorded nothing")
+	}
+	ids := make(map[string]int, len(f.Scenarios))
+	for i := range f.Scenarios {
+		sc := &f.Scenarios[i]
+		if err := validateScenario(sc); err != nil {
+			return fmt.Errorf("scenarios[%d] %s: %w", i, quoteID(sc.ID), err)
+		}
+		if j, dup := ids[sc.ID]; dup {
+			return fmt.Errorf("scenarios[%d] %s: duplicate id, also scenarios[%d]", i, sc.ID, j)
+		}
+		ids[sc.ID] = i
+	}
+	return nil
+}
+
+func validateScenario(sc *schema.Scenario) error {
+	if !scenarioRE.MatchString(sc.ID) {
+		return errors.New("id: want <family>/<action>/<condition>, e.g. v4/close/idle")
+	}
+	switch sc.Status {
+	case schema.StatusObserved, schema.StatusSkipped, schema.StatusError:
+	default:
+		return fmt.Errorf("unknown status %q: want %s, %s or %s", shorten(sc.Status, 20),
+			schema.StatusObserved, schema.StatusSkipped, schema.StatusError)
+	}
+	if sc.Runs < 0 {
+		return fmt.Errorf("runs %d: want 0 or more", sc.Runs)
+	}
+	names := make(map[string]bool, len(sc.Steps))
+	for j := range sc.Steps {
+		st := &sc.Steps[j]
+		if !stepRE.MatchString(st.Name) {
+			return fmt.Errorf("steps[%d] name %q: want <side>.<what>[#n], e.g. peer.recv#2", j, shorten(st.Name, 40))
+		}
+		if names[st.Name] {
+			return fmt.Errorf("steps[%d] %s: duplicate step name", j, st.Name)
+		}
+		names[st.Name] = true
+		if st.Skipped != "" {
+			continue // no behaviour recorded: Outcome is empty by design
+		}
+		if err := validateOutcome(st.Outcome); err != nil {
+			return fmt.Errorf("step %s: %w", st.Name, err)
+		}
+		for k, v := range st.Variants {
+			if err := validateOutcome(v.Outcome); err != nil {
+				return fmt.Errorf("step %s variants[%d]: %w", st.Name, k, err)
+			}
+			if v.Count < 1 {
+				return fmt.Errorf("step %s variants[%d]: count %d, want 1 or more", st.Name, k, v.Count)
+			}
+		}
+	}
+	return nil
+}
+
+func validateOutcome(o schema.Outcome) error {
+	if o.Class == "" {
+		return errors.New("outcome.class is empty")
+	}
+	if err := checkWord("class", string(o.Class)); err != nil {
+		return err
+	}
+	return checkWord("errno", o.Errno)
+}
+
+// checkWord keeps control characters and essays out of cells; whatever else a
+// word holds (even markup) is escaped by each renderer.
+func checkWord(field, s string) error {
+	if len(s) > maxWord {
+		return fmt.Errorf("%s %q: longer than %d bytes", field, shorten(s, 20), maxWord)
+	}
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		return fmt.Errorf("%s %q: contains control characters", field, shorten(s, 20))
+	}
+	return nil
+}
+
+// quoteID shows a scenario ID in a message, quoted only when it is odd.
+func quoteID(id string) string {
+	if scenarioRE.MatchString(id) {
+		return id
+	}
+	return fmt.Sprintf("%q", shorten(id, 40))
+}
