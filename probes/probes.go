@@ -110,7 +110,7 @@ func (l *Listener) Accept() (*Socket, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Socket{fd: fd}, nil
+	return newConnected(fd)
 }
 
 // Close wraps close(2) / closesocket on the listening socket. Only the first
@@ -133,7 +133,18 @@ func Dial(f Family, port int) (*Socket, error) {
 		closeFD(fd)
 		return nil, err
 	}
-	return &Socket{fd: fd}, nil
+	return newConnected(fd)
+}
+
+// newConnected wraps a connected descriptor, reading its 4-tuple
+// (getsockname, getpeername) so that its state can be found after close.
+func newConnected(fd sysfd) (*Socket, error) {
+	c, err := sockConn(fd)
+	if err != nil {
+		closeFD(fd)
+		return nil, err
+	}
+	return &Socket{fd: fd, conn: c}, nil
 }
 
 // Socket is one end of a connected TCP socket. Its methods are safe to call
@@ -141,6 +152,7 @@ func Dial(f Family, port int) (*Socket, error) {
 // postures. Each blocking call blocks its OS thread; the caller bounds it.
 type Socket struct {
 	fd     sysfd
+	conn   Conn4
 	mu     sync.Mutex
 	closed bool
 }
@@ -240,11 +252,12 @@ func (s *Socket) Pending() (int, error) {
 
 // Settle waits, up to bound, until the socket has no sent data left
 // unacknowledged, so that the reaction of the other end (ACK or RST) has been
-// processed before the next observation. It reports whether a signal said so
+// processed before the next observation. For a closed socket it waits until
+// the connection's table entry leaves the states that await an ACK. It reports whether a signal said so
 // (true) or the platform has none and a grace period was spent (false).
 func (s *Socket) Settle(bound time.Duration) bool {
 	if s.Closed() {
-		return false
+		return settleState(s.conn, bound)
 	}
 	return settle(s.fd, bound)
 }

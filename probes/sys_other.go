@@ -30,3 +30,9 @@ func threadID() int                                  { return 0 }
 func waitInSyscall(int, time.Duration) (bool, error) { return false, ErrUnsupported }
 func settle(int, time.Duration) bool                 { return false }
 func classify(error) (schema.Class, string, int)     { return schema.ClassOther, "", 0 }
+
+func sockConn(int) (Conn4, error)       { return Conn4{}, ErrUnsupported }
+func tcpState(int) (string, error)      { return "", ErrUnsupported }
+func lookupState(Conn4) (string, error) { return "", ErrUnsupported }
+func pollEvents(int) ([]string, error)  { return nil, ErrUnsupported }
+func soError(int) (pending, err error)  { return nil, ErrUnsupported }

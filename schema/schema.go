@@ -111,11 +111,22 @@ type Scenario struct {
 }
 
 // Step is one observation, aggregated over the runs.
+//
+// Steps that observe a call carry a Class from the vocabulary above. Steps
+// that observe a condition carry its own words in Class instead: a state step
+// (actor.state, peer.state) the RFC 793 state name (ESTABLISHED, FIN_WAIT_2,
+// CLOSE_WAIT, TIME_WAIT, …) or "none"; peer.poll the ready events sorted and
+// joined by "|" (POLLIN|POLLOUT) or "none", with SO_ERROR's pending error in
+// Errno and Code; wire.actor the segments the actor sent, in order and joined
+// by "," (each "data", "FIN", "RST" or several joined by "+"), or "none".
 type Step struct {
-	Name     string    `json:"name"`     // <side>.<what>[#n], e.g. peer.recv#2
+	Name     string    `json:"name"`     // <side>.<what>[#n], e.g. peer.recv#2; wire.<side>
 	Outcome  Outcome   `json:"outcome"`  // the most frequent outcome
 	Variants []Variant `json:"variants"` // every distinct outcome with its count; empty when stable
 	Note     string    `json:"note,omitempty"`
+	// Skipped, when set, says why this step could not be observed here (the
+	// system offers no such view); Outcome is then empty and is no behaviour.
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // Variant is one distinct outcome of an unstable step.

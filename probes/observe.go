@@ -1,0 +1,112 @@
+package probes
+
+import (
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+)
+
+// TCP state names are RFC 793's (§3.2), spelt as the matrix shows them. Every
+// OS numbers its states differently; each maps its own numbering to these in
+// one table (state_linux.go, state_darwin.go, state_windows.go).
+const (
+	StateClosed      = "CLOSED"
+	StateListen      = "LISTEN"
+	StateSynSent     = "SYN_SENT"
+	StateSynReceived = "SYN_RECEIVED"
+	StateEstablished = "ESTABLISHED"
+	StateFinWait1    = "FIN_WAIT_1"
+	StateFinWait2    = "FIN_WAIT_2"
+	StateCloseWait   = "CLOSE_WAIT"
+	StateClosing     = "CLOSING"
+	StateLastAck     = "LAST_ACK"
+	StateTimeWait    = "TIME_WAIT"
+	// StateNone says the system has no entry for the connection: it is gone
+	// (CLOSED, in RFC 793's words, once the TCB is deleted).
+	StateNone = "none"
+)
+
+// transient are the states that end when an ACK arrives (RFC 793 §3.5,
+// figure 6): a connection in one of them has not settled yet.
+var transient = map[string]bool{
+	StateSynSent: true, StateSynReceived: true, StateFinWait1: true, StateClosing: true, StateLastAck: true,
+}
+
+// Poll event names, as poll(2) spells them.
+const (
+	PollIn    = "POLLIN"
+	PollOut   = "POLLOUT"
+	PollHup   = "POLLHUP"
+	PollErr   = "POLLERR"
+	PollRdHup = "POLLRDHUP" // Linux only
+	PollNone  = "none"
+)
+
+// Conn4 is a connection's 4-tuple, as the system's TCP table keys it.
+type Conn4 struct {
+	Local, Remote netip.AddrPort
+}
+
+// State is the socket's TCP state. A live socket answers for itself (TCP_INFO,
+// TCP_CONNECTION_INFO, SIO_TCP_INFO); a closed one is looked up by its
+// 4-tuple in the system's table (/proc/net/tcp, pcblist_n, GetTcpTable2), where
+// an orphaned connection lingers in FIN_WAIT_2, LAST_ACK or TIME_WAIT.
+func (s *Socket) State() (string, error) {
+	if !s.Closed() {
+		if st, err := tcpState(s.fd); err == nil {
+			return st, nil
+		}
+	}
+	return LookupState(s.conn)
+}
+
+// LookupState finds a connection's state in the system's TCP table, or
+// StateNone when it has no entry.
+func LookupState(c Conn4) (string, error) { return lookupState(c) }
+
+// Conn is the socket's 4-tuple, read when it was connected or accepted.
+func (s *Socket) Conn() Conn4 { return s.conn }
+
+// Poll wraps poll(2) / WSAPoll with a zero timeout and reports which events
+// are ready, sorted and joined by "|", or "none".
+func (s *Socket) Poll() (string, error) {
+	ev, err := pollEvents(s.fd)
+	if err != nil {
+		return "", err
+	}
+	if len(ev) == 0 {
+		return PollNone, nil
+	}
+	sort.Strings(ev)
+	return strings.Join(ev, "|"), nil
+}
+
+// SoError wraps getsockopt(SO_ERROR): the pending error, which reading clears
+// (socket(7); Winsock SOL_SOCKET options). Outcome class ok means none.
+func (s *Socket) SoError() Outcome {
+	pend, err := soError(s.fd)
+	if err != nil {
+		return errOutcome(err)
+	}
+	return okOrErr(pend)
+}
+
+// settleState waits, up to bound, until a connection's table entry is in a
+// state that no ACK in flight will change.
+func settleState(c Conn4, bound time.Duration) bool {
+	deadline := time.Now().Add(bound)
+	for {
+		st, err := lookupState(c)
+		if err != nil {
+			return false
+		}
+		if !transient[st] {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}

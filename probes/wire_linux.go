@@ -1,0 +1,125 @@
+package probes
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
+
+// Capture records the TCP segments one end of a connection sends on the
+// loopback interface, through an AF_PACKET socket (packet(7)) read with x/sys:
+// no libpcap.
+type Capture struct {
+	fd   int
+	conn Conn4 // the sender's 4-tuple: Local sends to Remote
+}
+
+// StartCapture starts recording the segments c.Local sends to c.Remote.
+func StartCapture(c Conn4) (*Capture, error) {
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	// SOCK_DGRAM: the kernel strips the link-level header, so each packet
+	// starts at its IP header. ETH_P_ALL in network byte order, as packet(7)
+	// asks of the protocol argument.
+	proto := int(htons(unix.ETH_P_ALL))
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, proto)
+	if errors.Is(err, unix.EPERM) {
+		return nil, fmt.Errorf("%w: %v", ErrCaptureNeedsRoot, err)
+	}
+	if err != nil {
+		return nil, wrap("socket", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: lo.Index}); err != nil {
+		unix.Close(fd)
+		return nil, wrap("bind", err)
+	}
+	// Room for everything a scenario sends, and for other loopback traffic.
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)
+	return &Capture{fd: fd, conn: c}, nil
+}
+
+// Segments reads everything captured so far and returns the segments of the
+// watched direction, in order. On loopback every packet is seen twice, going
+// out and coming in; only the outgoing copy (PACKET_OUTGOING) is kept.
+func (c *Capture) Segments() ([]Segment, error) {
+	var segs []Segment
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := unix.Recvfrom(c.fd, buf, unix.MSG_DONTWAIT)
+		if errors.Is(err, unix.EAGAIN) {
+			return segs, nil
+		}
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return segs, wrap("recvfrom", err)
+		}
+		if ll, ok := from.(*unix.SockaddrLinklayer); !ok || ll.Pkttype != unix.PACKET_OUTGOING {
+			continue
+		}
+		if src, dst, seg, ok := parseTCP(buf[:n]); ok && src == c.conn.Local && dst == c.conn.Remote {
+			segs = append(segs, seg)
+		}
+	}
+}
+
+// Close ends the capture.
+func (c *Capture) Close() error { return wrap("close", unix.Close(c.fd)) }
+
+// parseTCP reads an IPv4 (RFC 791) or IPv6 (RFC 8200) packet carrying TCP
+// (RFC 793 §3.1) and returns its endpoints, flags and payload size. IPv6
+// extension headers do not occur on our loopback traffic and are not parsed.
+func parseTCP(p []byte) (src, dst netip.AddrPort, seg Segment, ok bool) {
+	if len(p) < 1 {
+		return
+	}
+	var sa, da netip.Addr
+	var tcp []byte
+	switch p[0] >> 4 {
+	case 4:
+		ihl := int(p[0]&0x0f) * 4
+		if len(p) < 20 || ihl < 20 || len(p) < ihl || p[9] != unix.IPPROTO_TCP {
+			return
+		}
+		total := int(binary.BigEndian.Uint16(p[2:4]))
+		if total > len(p) || total < ihl {
+			return
+		}
+		sa, da = netip.AddrFrom4([4]byte(p[12:16])), netip.AddrFrom4([4]byte(p[16:20]))
+		tcp = p[ihl:total]
+	case 6:
+		if len(p) < 40 || p[6] != unix.IPPROTO_TCP {
+			return
+		}
+		plen := int(binary.BigEndian.Uint16(p[4:6]))
+		if 40+plen > len(p) {
+			return
+		}
+		sa, da = netip.AddrFrom16([16]byte(p[8:24])), netip.AddrFrom16([16]byte(p[24:40]))
+		tcp = p[40 : 40+plen]
+	default:
+		return
+	}
+	if len(tcp) < 20 {
+		return
+	}
+	off := int(tcp[12]>>4) * 4
+	if off < 20 || off > len(tcp) {
+		return
+	}
+	flags := tcp[13]
+	seg = Segment{Data: len(tcp) - off, FIN: flags&0x01 != 0, RST: flags&0x04 != 0}
+	src = netip.AddrPortFrom(sa, binary.BigEndian.Uint16(tcp[0:2]))
+	dst = netip.AddrPortFrom(da, binary.BigEndian.Uint16(tcp[2:4]))
+	return src, dst, seg, true
+}
+
+// htons puts v in network byte order, whatever the host's order.
+func htons(v uint16) uint16 { return binary.NativeEndian.Uint16(binary.BigEndian.AppendUint16(nil, v)) }

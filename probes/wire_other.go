@@ -1,0 +1,16 @@
+//go:build !linux
+
+package probes
+
+// Capture is not implemented here: Linux's AF_PACKET is the only raw view of
+// loopback that needs no driver (BPF devices on darwin, Npcap on Windows).
+type Capture struct{}
+
+// StartCapture reports ErrUnsupported off Linux.
+func StartCapture(Conn4) (*Capture, error) { return nil, ErrUnsupported }
+
+// Segments returns nothing off Linux.
+func (*Capture) Segments() ([]Segment, error) { return nil, ErrUnsupported }
+
+// Close does nothing off Linux.
+func (*Capture) Close() error { return nil }
