@@ -19,6 +19,9 @@ type call struct {
 	tid  int    // OS thread id where the platform has one (Linux), else 0
 	done chan probes.Outcome
 	res  *probes.Outcome
+	// waited is how long awaits have waited for it so far: a call's bound
+	// is spent once, however many awaits it takes.
+	waited time.Duration
 }
 
 // startCall runs f on a fresh goroutine locked to its OS thread. The goroutine
@@ -51,13 +54,16 @@ func (c *call) finished() bool {
 	}
 }
 
-// await waits up to bound for the call's result. ok is false when the bound
-// expired: the outcome is then the observation blocked.
+// await waits, up to what is left of bound after earlier awaits, for the
+// call's result. ok is false when the bound is spent: the outcome is then the
+// observation blocked.
 func (c *call) await(bound time.Duration) (o probes.Outcome, ok bool) {
 	if c.finished() {
 		return *c.res, true
 	}
-	t := time.NewTimer(bound)
+	start := time.Now()
+	defer func() { c.waited += time.Since(start) }()
+	t := time.NewTimer(max(bound-c.waited, 0))
 	defer t.Stop()
 	select {
 	case o := <-c.done:
@@ -74,6 +80,7 @@ func reap(calls []*call, bound time.Duration) error {
 	deadline := time.Now().Add(bound)
 	var stuck []string
 	for _, c := range calls {
+		c.waited = 0 // teardown's bound is its own
 		if _, ok := c.await(max(time.Until(deadline), 0)); !ok {
 			stuck = append(stuck, c.step)
 		}

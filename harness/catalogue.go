@@ -19,6 +19,10 @@ var Families = []probes.Family{probes.V4, probes.V6}
 // core is the core catalogue of DESIGN §3. IDs are stable: published tables
 // and baselines refer to them. Each doc says what the scenario shows.
 var core = []body{
+	// Wine 8: the peer's recv#2 after its send met the RST returns 0. Wine's own
+	// conformance test (dlls/ws2_32/tests/sock.c, test_shutdown, "Send data to
+	// a peer which is closed") expects WSAECONNABORTED there on Windows and
+	// marks it todo_wine.
 	{Close, "idle", nil, Idle, "peer.recv peer.send peer.send#2 peer.recv#2",
 		"close with nothing in flight",
 		"Orderly release (RFC 793 §3.5): the peer reads end of stream; its first send is accepted, " +
@@ -26,12 +30,20 @@ var core = []body{
 	{Close, "peer-blocked-recv", nil, PeerBlockedRecv, "peer.blocked-recv peer.send peer.send#2",
 		"close while the peer is blocked in recv",
 		"The FIN wakes the peer's blocked recv with end of stream."},
+	// Wine 8: the peer reads end of stream, not a reset: wineserver shuts the
+	// host socket down (SHUT_RDWR) before closing it (server/sock.c,
+	// sock_destroy), so a FIN leaves before the RST. No sock.c test covers
+	// this case; Microsoft documents no answer for it either.
 	{Close, "unread-at-actor", []Setup{UnreadAtActor}, Idle, "peer.recv peer.send peer.send#2",
 		"close with data the actor never read",
 		"RFC 2525 §2.17: closing with unread received data sends RST, not FIN, so the peer sees a reset rather than end of stream."},
 	{Close, "unread-at-peer", []Setup{UnreadAtPeer}, Idle, "peer.recv peer.recv#2 peer.send",
 		"close after sending data the peer has not read yet",
 		"An orderly close delivers queued data first: the peer reads the data, then end of stream."},
+	// Wine 8: the blocked recv returns WSAEINVAL. Microsoft's recv page lists
+	// WSAEINTR for a blocking call cancelled by closesocket; sock.c has no
+	// test of a blocking recv here (test_accept checks closesocket wakes a
+	// blocked accept). Only a real Windows run will say.
 	{Close, "own-blocked-recv", nil, OwnBlockedRecv, "actor.blocked-recv peer.recv",
 		"close while another thread of the actor is blocked in recv on the same socket",
 		"Whether close wakes a recv blocked in another thread, and whether anything is sent while it is still blocked, " +
@@ -39,12 +51,20 @@ var core = []body{
 	{Close, "then-use", nil, Idle, "actor.send actor.recv",
 		"send and recv on the descriptor after close",
 		"What a program gets from a stale descriptor or SOCKET handle (EBADF, WSAENOTSOCK)."},
+	// Wine 8: the peer's recv returns 0 twice and only its send meets
+	// WSAECONNRESET (the FIN-before-RST of sock_destroy, as above). Windows
+	// resets the recv: sock.c test_completion_port and test_tcp_reset expect
+	// WSAECONNRESET after close_with_rst(), and the closesocket page says a
+	// hard close makes "any recv call on the remote side" fail that way.
 	{Abort, "idle", []Setup{Linger0}, Idle, "peer.recv peer.recv#2 peer.send",
 		"abortive close (SO_LINGER {1, 0})",
 		"Linger 0 turns close into ABORT (RFC 793 §3.5): RST instead of FIN; the peer's recv meets the reset."},
 	{Abort, "peer-blocked-recv", []Setup{Linger0}, PeerBlockedRecv, "peer.blocked-recv peer.send",
 		"abortive close while the peer is blocked in recv",
 		"The RST wakes the peer's blocked recv with a reset."},
+	// Wine 8: the peer reads its 1 KiB, then end of stream. Microsoft says an
+	// abortive close loses unsent data and resets the remote recv; no sock.c
+	// test covers data already queued at the receiver.
 	{Abort, "unread-at-peer", []Setup{Linger0, UnreadAtPeer}, Idle, "peer.recv peer.recv#2",
 		"abortive close with data the peer has not read yet",
 		"Whether a reset discards data already queued at the receiver (RFC 793 §3.4: RST flushes queues; some stacks deliver it first)."},
@@ -54,13 +74,22 @@ var core = []body{
 	{ShutdownWR, "peer-blocked-recv", nil, PeerBlockedRecv, "peer.blocked-recv actor.send",
 		"shutdown for sending while the peer is blocked in recv",
 		"The FIN wakes the peer's blocked recv; the actor's own send then fails."},
+	// Wine 8 and sock.c agree: shutdown does not complete a pending recv of
+	// the same socket (test_shutdown, "async I/O pending").
 	{ShutdownWR, "own-blocked-recv", nil, OwnBlockedRecv, "actor.blocked-recv peer.recv",
 		"shutdown for sending while another thread of the actor is blocked in recv",
 		"A FIN goes out while the actor's own recv stays blocked (nothing arrived to wake it)."},
+	// Wine 8: recv fails with WSAESHUTDOWN, as documented and as sock.c
+	// test_shutdown expects; but data the peer sends afterwards resets
+	// nothing (Wine passes SHUT_RD to Linux, which does not reset), where the
+	// shutdown page says the connection is reset. sock.c has no test of a
+	// peer's send with no recv pending, so this is the docs against Wine.
 	{ShutdownRD, "idle", nil, Idle, "actor.recv peer.send actor.recv#2 actor.send peer.recv peer.send#2",
 		"shutdown for receiving",
 		"Nothing goes on the wire (RFC 793 has no receive-side close); what the actor's recv returns and what " +
 			"becomes of data that arrives afterwards is each stack's own choice."},
+	// Wine 8: no reset although data is queued; the shutdown page says a TCP
+	// connection is reset when SD_RECEIVE finds data waiting to be received.
 	{ShutdownRD, "unread-at-actor", []Setup{UnreadAtActor}, Idle, "actor.recv peer.send",
 		"shutdown for receiving with unread data",
 		"Whether data already queued is still delivered, discarded, or answered with RST."},
@@ -75,11 +104,60 @@ var core = []body{
 		"The portable way to wake a thread blocked in recv before closing."},
 }
 
-// Catalogue returns the core catalogue: every body in every family, in a
-// stable order (body by body, v4 before v6).
+// observe are the observation steps every core scenario starts with, right
+// after the action has settled: both ends' TCP state and the peer's readiness
+// with its pending error. They only look, so DESIGN §3's steps that follow see
+// what they would see without them.
+const observe = "actor.state peer.state peer.poll "
+
+// sequences are scenarios beyond DESIGN §3: use after an abortive close, and
+// state sequences that follow an orderly release through the TCP states of both ends
+// (RFC 793 §3.5, figure 13): who passes through FIN_WAIT_2, CLOSE_WAIT,
+// TIME_WAIT, and who ends with no entry at all.
+var sequences = []body{
+	{Abort, "then-use", []Setup{Linger0}, Idle, "actor.send actor.recv",
+		"send and recv on the descriptor after an abortive close",
+		"The side that reset: what a stale descriptor answers after closesocket with linger 0 (claim 4: WSAENOTSOCK)."},
+	{Close, "orderly-release", nil, Idle, "actor.state peer.state peer.recv peer.close actor.state#2 peer.state#2",
+		"orderly release, the actor closing first (active close)",
+		"RFC 793 figure 13: the active closer passes FIN_WAIT_1 → FIN_WAIT_2 and ends in TIME_WAIT; " +
+			"the passive closer sits in CLOSE_WAIT until it closes, passes LAST_ACK and then has no entry (CLOSED). " +
+			"The transient states last one round trip on loopback; the steps show where each end settles."},
+	{Close, "after-peer-closed", []Setup{PeerClosedFirst}, Idle, "actor.state peer.state",
+		"orderly release, the actor closing second (passive close)",
+		"The peer closed first; the actor, in CLOSE_WAIT, now closes: it passes LAST_ACK and ends with no entry, " +
+			"while the peer, the active closer, waits in TIME_WAIT (2 MSL, RFC 793 §3.5)."},
+}
+
+// wired are the core bodies also played with a capture of what the actor puts
+// on the wire (wire.actor), which settles whether a FIN or an RST went out
+// (claims 7 and 9). The capture needs root and Linux.
+var wired = map[string]bool{
+	"close/idle": true, "close/unread-at-actor": true, "close/own-blocked-recv": true, "abort/idle": true,
+	"shutdown-wr/idle": true, "shutdown-rd/idle": true, "shutdown-rdwr/idle": true,
+}
+
+// Catalogue returns the catalogue: the core bodies (with the observation steps
+// first), the state sequences, and the wired variants, each in every family,
+// in a stable order (body by body, v4 before v6).
 func Catalogue() []Scenario {
-	var out []Scenario
+	var bodies []body
 	for _, b := range core {
+		b.steps = observe + b.steps
+		bodies = append(bodies, b)
+	}
+	bodies = append(bodies, sequences...)
+	for _, b := range core {
+		if wired[string(b.action)+"/"+b.condition] {
+			b.condition += "-wire"
+			b.steps += " wire.actor" // the state and poll steps are the core scenario's
+			b.title += ", with the actor's segments captured"
+			b.doc += " The capture records which segments (data, FIN, RST) the actor sent."
+			bodies = append(bodies, b)
+		}
+	}
+	var out []Scenario
+	for _, b := range bodies {
 		for _, f := range Families {
 			out = append(out, Scenario{
 				ID:        string(f) + "/" + string(b.action) + "/" + b.condition,

@@ -3,6 +3,7 @@ package harness
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/closematrix/closematrix/probes"
@@ -23,7 +24,7 @@ type Config struct {
 // Defaults.
 const (
 	DefaultRepeat = 3
-	DefaultBound  = 150 * time.Millisecond
+	DefaultBound  = 100 * time.Millisecond
 	// setupBound limits connect, accept and the wait for unread data to land:
 	// their failure is a harness error, not an observation.
 	setupBound = 2 * time.Second
@@ -35,10 +36,12 @@ const (
 
 // Stats measures where a scenario's time went.
 type Stats struct {
-	Wall       time.Duration // the whole scenario, all runs
-	BoundWait  time.Duration // bounds that expired: calls recorded as blocked
-	SignalWait time.Duration // waits on a signal (thread in syscall, unacked data, bytes pending) or a grace period in its place
-	Threads    []int         // OS thread ids of the calls (Linux), for leak checks
+	Wall       time.Duration  // the whole scenario, all runs
+	BoundWait  time.Duration  // bounds that expired: calls recorded as blocked
+	SignalWait time.Duration  // waits on a signal (thread in syscall, unacked data, bytes pending) or a grace period in its place
+	Threads    []int          // OS thread ids of the calls (Linux), for leak checks
+	Conns      []probes.Conn4 // the actor's 4-tuple in each run, for outside witnesses
+	WireAt     []time.Time    // when each run's wire step read its capture, for outside witnesses
 }
 
 // Add accumulates o into s.
@@ -47,12 +50,22 @@ func (s *Stats) Add(o Stats) {
 	s.BoundWait += o.BoundWait
 	s.SignalWait += o.SignalWait
 	s.Threads = append(s.Threads, o.Threads...)
+	s.Conns = append(s.Conns, o.Conns...)
+	s.WireAt = append(s.WireAt, o.WireAt...)
 }
 
 // observation is one step's result in one run.
 type observation struct {
 	outcome probes.Outcome
 	note    string
+	skipped string // why the step could not be observed here; outcome is then empty
+}
+
+// skipError says a scenario cannot be played here at all (no ::1, no
+// capture privilege, not on this OS): it is recorded as skipped, not failed.
+func skipError(err error) bool {
+	return errors.Is(err, probes.ErrFamilyUnavailable) || errors.Is(err, probes.ErrCaptureNeedsRoot) ||
+		errors.Is(err, probes.ErrUnsupported)
 }
 
 // Run plays sc cfg.Repeat times and returns its record.
@@ -69,8 +82,8 @@ func Run(sc Scenario, cfg Config) (schema.Scenario, Stats) {
 	var runs [][]observation
 	var errs []error
 	for i := 0; i < cfg.Repeat; i++ {
-		obs, err := runOnce(sc, cfg, &stats)
-		if errors.Is(err, probes.ErrFamilyUnavailable) {
+		obs, err := playRepeat(sc, cfg, &stats)
+		if skipError(err) {
 			rec.Status, rec.Reason = schema.StatusSkipped, err.Error()
 			stats.Wall = time.Since(start)
 			return rec, stats
@@ -90,6 +103,26 @@ func Run(sc Scenario, cfg Config) (schema.Scenario, Stats) {
 	return rec, stats
 }
 
+// playRepeat plays one repeat: a main run for every step but the isolated
+// ones, and a run of its own for each isolated step.
+func playRepeat(sc Scenario, cfg Config, stats *Stats) ([]observation, error) {
+	obs, err := runOnce(sc, cfg, stats, -1)
+	if err != nil {
+		return nil, err
+	}
+	for i, st := range sc.Steps {
+		if !st.Isolated() {
+			continue
+		}
+		iso, err := runOnce(sc, cfg, stats, i)
+		if err != nil {
+			return nil, fmt.Errorf("the run for %s: %w", st.Name(), err)
+		}
+		obs[i] = iso[i]
+	}
+	return obs, nil
+}
+
 // aggregate folds the runs into one record per step: the most frequent
 // outcome (the first seen wins a tie), and every variant when they differ.
 func aggregate(sc Scenario, runs [][]observation) []schema.Step {
@@ -100,8 +133,12 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 	for i, st := range sc.Steps {
 		var order []probes.Outcome
 		count := map[probes.Outcome]int{}
-		note := ""
+		note, skipped := "", ""
 		for _, run := range runs {
+			if run[i].skipped != "" {
+				skipped = run[i].skipped
+				continue
+			}
 			o := run[i].outcome
 			if count[o] == 0 {
 				order = append(order, o)
@@ -110,6 +147,10 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 			if note == "" {
 				note = run[i].note
 			}
+		}
+		if skipped != "" && len(order) == 0 {
+			steps = append(steps, schema.Step{Name: st.Name(), Variants: []schema.Variant{}, Skipped: skipped})
+			continue
 		}
 		step := schema.Step{Name: st.Name(), Outcome: order[0], Variants: []schema.Variant{}, Note: note}
 		for _, o := range order {
@@ -129,14 +170,17 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 
 // run is one play of a scenario.
 type run struct {
-	sc    Scenario
-	cfg   Config
-	stats *Stats
-	sock  map[Side]*probes.Socket
-	calls []*call
+	sc      Scenario
+	cfg     Config
+	stats   *Stats
+	sock    map[Side]*probes.Socket
+	calls   []*call
+	capture *probes.Capture
 }
 
-func runOnce(sc Scenario, cfg Config, stats *Stats) (obs []observation, err error) {
+// runOnce plays the scenario once. With only >= 0 it observes that step alone
+// (an isolated step) and stops; otherwise every step but the isolated ones.
+func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation, err error) {
 	r := &run{sc: sc, cfg: cfg, stats: stats, sock: map[Side]*probes.Socket{}}
 	defer func() {
 		if terr := r.teardown(); terr != nil && err == nil {
@@ -153,17 +197,33 @@ func runOnce(sc Scenario, cfg Config, stats *Stats) (obs []observation, err erro
 	if err != nil {
 		return nil, fmt.Errorf("posture %s: %w", sc.Posture, err)
 	}
+	if r.wired() && only < 0 {
+		if r.capture, err = probes.StartCapture(r.sock[Actor].Conn()); err != nil {
+			return nil, fmt.Errorf("wire capture: %w", err)
+		}
+	}
 	act := r.act()
+	if sc.Posture == PeerBlockedRecv {
+		// The peer's blocked recv is part of the reaction: let it return
+		// (or spend its bound) before anything looks at the peer, or a
+		// poll and SO_ERROR would race it for the pending error.
+		r.awaitCall(posture)
+	}
 	r.settle(Actor, Peer)
+	obs = make([]observation, len(sc.Steps))
+	noted := act.Class == schema.ClassOK
 	for i, st := range sc.Steps {
+		if only >= 0 && i != only || only < 0 && st.Isolated() {
+			continue // observed in another run
+		}
 		o := r.step(st, posture)
-		if !probes.Observed(o.outcome) {
+		if o.skipped == "" && !probes.Observed(o.outcome) {
 			return nil, fmt.Errorf("%s: the closed descriptor's number was taken again; not probed", st.Name())
 		}
-		if i == 0 && act.Class != schema.ClassOK {
-			o.note = join(o.note, fmt.Sprintf("the %s itself returned %s", sc.Action, act))
+		if !noted && o.skipped == "" {
+			o.note, noted = join(o.note, fmt.Sprintf("the %s itself returned %s", sc.Action, act)), true
 		}
-		obs = append(obs, o)
+		obs[i] = o
 	}
 	return obs, nil
 }
@@ -190,6 +250,7 @@ func (r *run) connect() error {
 		return dialErr
 	}
 	r.sock[Actor] = actor
+	r.stats.Conns = append(r.stats.Conns, actor.Conn())
 	var acceptErr error
 	var peer *probes.Socket
 	acc := startCall(Peer, Recv, "accept", func() probes.Outcome {
@@ -211,6 +272,14 @@ func (r *run) setup() error {
 	if r.sc.Has(Linger0) {
 		if err := r.sock[Actor].SetLinger(true, 0); err != nil {
 			return err
+		}
+	}
+	if r.sc.Has(PeerClosedFirst) {
+		if o := r.sock[Peer].Close(); o.Class != schema.ClassOK {
+			return fmt.Errorf("%s: the peer's close returned %s", PeerClosedFirst, o)
+		}
+		if err := r.waitReadable(Actor); err != nil {
+			return fmt.Errorf("%s: %w", PeerClosedFirst, err)
 		}
 	}
 	for su, from := range map[Setup]Side{UnreadAtActor: Peer, UnreadAtPeer: Actor} {
@@ -246,6 +315,36 @@ func (r *run) waitPending(side Side, n int) error {
 		}
 		time.Sleep(50 * time.Microsecond)
 	}
+}
+
+// waitReadable polls (zero timeout) until side reports the other end's FIN:
+// readable on Unix (poll(2): end of file reads as POLLIN), POLLHUP from
+// WSAPoll, which reports a graceful disconnect that way (WSAPOLLFD, revents).
+func (r *run) waitReadable(side Side) error {
+	start := time.Now()
+	defer func() { r.stats.SignalWait += time.Since(start) }()
+	for {
+		ev, err := r.sock[side].Poll()
+		if err != nil {
+			return err
+		}
+		if strings.Contains(ev, probes.PollIn) || strings.Contains(ev, probes.PollHup) {
+			return nil
+		}
+		if time.Since(start) > setupBound {
+			return fmt.Errorf("%s not readable after %v (poll: %s)", side, setupBound, ev)
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
+func (r *run) wired() bool {
+	for _, st := range r.sc.Steps {
+		if st.Op == Wire {
+			return true
+		}
+	}
+	return false
 }
 
 // posture starts the blocked call the posture needs and waits until its
@@ -288,8 +387,9 @@ func (r *run) act() probes.Outcome {
 	panic("unknown action " + r.sc.Action)
 }
 
-// settle lets each open socket's sent data be acknowledged (or reset) before
-// the next observation.
+// settle lets each socket's sent data be acknowledged (or reset) before the
+// next observation; for a closed one, its connection leaves the states that
+// await an ACK.
 func (r *run) settle(sides ...Side) {
 	start := time.Now()
 	for _, side := range sides {
@@ -300,8 +400,30 @@ func (r *run) settle(sides ...Side) {
 
 // step makes one observation.
 func (r *run) step(st Step, posture *call) observation {
-	if st.Op == BlockedRecv {
+	s := r.sock[st.Side]
+	switch st.Op {
+	case BlockedRecv:
 		return r.await(posture, "")
+	case State:
+		return stateObservation(s.State())
+	case Poll:
+		ev, err := s.Poll()
+		if err != nil {
+			return observation{skipped: "poll: " + err.Error()}
+		}
+		pend := s.SoError()
+		return observation{outcome: probes.Outcome{Class: schema.Class(ev), Errno: pend.Errno, Code: pend.Code}}
+	case Wire:
+		segs, err := r.capture.Segments()
+		r.stats.WireAt = append(r.stats.WireAt, time.Now())
+		if err != nil {
+			return observation{skipped: "wire capture: " + err.Error()}
+		}
+		return observation{outcome: probes.Outcome{Class: schema.Class(probes.WireClass(segs))}}
+	case CloseOp:
+		o := s.Close()
+		r.settle(st.Side)
+		return observation{outcome: o}
 	}
 	// A call of the same kind still in flight on this side would race a new
 	// one for the same bytes: the step observes that call instead.
@@ -310,7 +432,6 @@ func (r *run) step(st Step, posture *call) observation {
 			return r.await(c, fmt.Sprintf("the %s of %s was still in flight; this is that call", st.Op, c.step))
 		}
 	}
-	s := r.sock[st.Side]
 	f := func() probes.Outcome { return s.Recv(recvMax) }
 	if st.Op == Send {
 		f = func() probes.Outcome { return s.Send(make([]byte, SendBytes)) }
@@ -332,11 +453,27 @@ func (r *run) start(side Side, op Op, step string, f func() probes.Outcome) *cal
 }
 
 func (r *run) await(c *call, note string) observation {
+	return observation{outcome: r.awaitCall(c), note: note}
+}
+
+// awaitCall waits for c within the run's bound and counts a spent bound as a
+// deliberate wait.
+func (r *run) awaitCall(c *call) probes.Outcome {
+	start := time.Now()
 	o, ok := c.await(r.cfg.Bound)
 	if !ok {
-		r.stats.BoundWait += r.cfg.Bound
+		r.stats.BoundWait += time.Since(start)
 	}
-	return observation{outcome: o, note: note}
+	return o
+}
+
+// stateObservation turns a TCP state into an observation; a system that
+// offers no view of the state makes the step skipped, not a behaviour.
+func stateObservation(state string, err error) observation {
+	if err != nil {
+		return observation{skipped: "TCP state: " + err.Error()}
+	}
+	return observation{outcome: probes.Outcome{Class: schema.Class(state)}}
 }
 
 // teardown frees every call still in flight and closes both sockets.
@@ -344,8 +481,12 @@ func (r *run) await(c *call, note string) observation {
 // the abortive close that follows sends RST, which wakes a call still blocked
 // on the other end's already-closed socket, and leaves no TIME_WAIT behind.
 func (r *run) teardown() error {
-	for side, s := range r.sock {
-		if s.Closed() {
+	if r.capture != nil {
+		r.capture.Close()
+	}
+	for _, side := range []Side{Actor, Peer} { // in order: runs are alike
+		s := r.sock[side]
+		if s == nil || s.Closed() {
 			continue
 		}
 		for _, c := range r.calls {

@@ -25,6 +25,9 @@ const (
 	UnreadAtActor Setup = "unread-at-actor"
 	// UnreadAtPeer: the actor sent UnreadBytes that the peer never reads.
 	UnreadAtPeer Setup = "unread-at-peer"
+	// PeerClosedFirst: the peer closed its socket, and its FIN reached the
+	// actor, before the action: the actor closes second (passive close).
+	PeerClosedFirst Setup = "peer-closed-first"
 )
 
 // UnreadBytes is the size of the unread-data setups: 1 KiB, well inside every
@@ -74,7 +77,23 @@ const (
 	Recv        Op = "recv"         // a new blocking recv
 	Send        Op = "send"         // a new blocking send of SendBytes
 	BlockedRecv Op = "blocked-recv" // the result of the posture's recv, blocked when the action happened
+	CloseOp     Op = "close"        // the side closes its socket (a step of a state sequence)
+	State       Op = "state"        // the side's TCP state, RFC 793 name, or none
+	// Poll is the side's readiness (poll/WSAPoll, zero timeout) and its
+	// SO_ERROR. Reading SO_ERROR clears it, so this step is observed in runs
+	// of its own that stop after it: it never changes what other steps see.
+	Poll Op = "poll"
+	// Wire is the segments the side sent from the action to this step,
+	// captured on loopback (Linux, root). Its name is wire.<side>.
+	Wire Op = "wire"
 )
+
+// observational are the operations that only look: they are added to the
+// scenarios of DESIGN §3 without changing its steps.
+var observational = map[Op]bool{State: true, Poll: true, Wire: true}
+
+// Isolated reports whether the step is observed in runs of its own.
+func (s Step) Isolated() bool { return s.Op == Poll }
 
 // SendBytes is what a send step sends.
 const SendBytes = 32
@@ -88,6 +107,9 @@ type Step struct {
 
 // Name is the stable step name used in result files: peer.send#2.
 func (s Step) Name() string {
+	if s.Op == Wire {
+		return "wire." + string(s.Side)
+	}
 	name := string(s.Side) + "." + string(s.Op)
 	if s.N > 1 {
 		name += "#" + strconv.Itoa(s.N)
@@ -95,13 +117,19 @@ func (s Step) Name() string {
 	return name
 }
 
-var stepRE = regexp.MustCompile(`^(actor|peer)\.(recv|send|blocked-recv)(?:#([2-9]))?$`)
+var (
+	stepRE = regexp.MustCompile(`^(actor|peer)\.(recv|send|blocked-recv|close|state|poll)(?:#([2-9]))?$`)
+	wireRE = regexp.MustCompile(`^wire\.(actor|peer)$`)
+)
 
 // ParseStep parses a step name.
 func ParseStep(name string) (Step, error) {
+	if m := wireRE.FindStringSubmatch(name); m != nil {
+		return Step{Side: Side(m[1]), Op: Wire, N: 1}, nil
+	}
 	m := stepRE.FindStringSubmatch(name)
 	if m == nil {
-		return Step{}, fmt.Errorf("step %q: want <actor|peer>.<recv|send|blocked-recv>[#2-9]", name)
+		return Step{}, fmt.Errorf("step %q: want <actor|peer>.<recv|send|blocked-recv|close|state|poll>[#2-9] or wire.<actor|peer>", name)
 	}
 	n := 1
 	if m[3] != "" {
@@ -124,11 +152,20 @@ type Scenario struct {
 }
 
 // Labels are the scenario's fields as words, for Ginkgo label filters and the
-// result file: action, condition, posture, setups, family.
+// result file: action, condition, posture, setups, family; "state" when it
+// observes TCP states, "wire" and "needs-root" when it captures segments.
 func (s Scenario) Labels() []string {
 	set := map[string]bool{string(s.Action): true, s.Condition: true, string(s.Posture): true, string(s.Family): true}
 	for _, su := range s.Setup {
 		set[string(su)] = true
+	}
+	for _, st := range s.Steps {
+		switch st.Op {
+		case Wire:
+			set["wire"], set["needs-root"] = true, true
+		case State:
+			set["state"] = true
+		}
 	}
 	out := make([]string, 0, len(set))
 	for l := range set {

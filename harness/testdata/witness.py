@@ -2,8 +2,10 @@
 """An independent witness for closematrix on Linux.
 
 Plays a few catalogue scenarios with Python's socket module (its own C code
-path into the kernel: socket.recv/send, Python threads, socket timeouts) and
-prints what each step returned as JSON: {"v4/close/idle": {"peer.recv":
+path into the kernel: socket.recv/send, Python threads, socket timeouts,
+select.poll; TCP states of closed sockets from `ss`, i.e. sock_diag netlink,
+where the harness reads /proc/net/tcp) and prints what each step returned as
+JSON: {"v4/close/idle": {"peer.recv":
 {"class": "eof", "errno": "", "n": 0}, ...}, ...}. harness/witness_test.go
 compares it with the Go harness. It shares no code with the harness; it only
 follows the same scenario definitions (DESIGN.md section 3).
@@ -11,13 +13,15 @@ follows the same scenario definitions (DESIGN.md section 3).
 import ctypes
 import errno
 import json
+import select
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
 
-BOUND = 0.15          # seconds before a call counts as blocked (the harness's default)
+BOUND = 0.10          # seconds before a call counts as blocked (the harness's default)
 UNREAD = 1024
 SEND = 32
 CLASSES = {
@@ -75,6 +79,51 @@ def settle(s):
         time.sleep(0.0001)
 
 
+# Linux state numbers (include/net/tcp_states.h) and ss's spellings, to RFC 793 names.
+STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECEIVED", 4: "FIN_WAIT_1", 5: "FIN_WAIT_2",
+          6: "TIME_WAIT", 7: "CLOSED", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING"}
+SS = {"ESTAB": "ESTABLISHED", "SYN-SENT": "SYN_SENT", "SYN-RECV": "SYN_RECEIVED",
+      "FIN-WAIT-1": "FIN_WAIT_1", "FIN-WAIT-2": "FIN_WAIT_2", "TIME-WAIT": "TIME_WAIT",
+      "CLOSE-WAIT": "CLOSE_WAIT", "LAST-ACK": "LAST_ACK", "CLOSING": "CLOSING"}
+TRANSIENT = {"SYN_SENT", "SYN_RECEIVED", "FIN_WAIT_1", "CLOSING", "LAST_ACK"}
+
+
+def ss_state(local, remote):
+    """The state of a 4-tuple from ss(8), or "none" when it has no entry."""
+    host = lambda a: "[%s]" % a[0] if ":" in a[0] else a[0]
+    out = subprocess.run(["ss", "-tanH", "state", "all", "src", "%s:%d" % (host(local), local[1]),
+                          "dst", "%s:%d" % (host(remote), remote[1])],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return SS.get(out[0], out[0]) if out else "none"
+
+
+def state(s, tup):
+    if s is not None:
+        info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+        return {"class": STATES[info[0]], "errno": "", "n": 0}
+    return {"class": ss_state(*tup), "errno": "", "n": 0}
+
+
+def settle_closed(tup):
+    end = time.monotonic() + BOUND
+    while time.monotonic() < end and ss_state(*tup) in TRANSIENT:
+        time.sleep(0.0001)
+
+
+def poll(s):
+    p = select.poll()
+    p.register(s, select.POLLIN | select.POLLOUT | select.POLLRDHUP)
+    ev = p.poll(0)[0][1] if p.poll(0) else 0
+    names = sorted(n for b, n in [(select.POLLIN, "POLLIN"), (select.POLLOUT, "POLLOUT"),
+                                  (select.POLLHUP, "POLLHUP"), (select.POLLERR, "POLLERR"),
+                                  (select.POLLRDHUP, "POLLRDHUP")] if ev & b)
+    pend = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    out = {"class": "|".join(names) or "none", "errno": "", "n": 0}
+    if pend:
+        out["errno"] = errno.errorcode[pend]
+    return out
+
+
 def pair(family):
     fam, host = (socket.AF_INET, "127.0.0.1") if family == "v4" else (socket.AF_INET6, "::1")
     ln = socket.socket(fam, socket.SOCK_STREAM)
@@ -96,9 +145,12 @@ def wait_pending(s, n):
     raise RuntimeError("unread data did not land")
 
 
-def play(sid):
+def play(sid, only=None):
+    """Plays sid; with only, observes that step alone (as the harness does
+    with peer.poll, whose SO_ERROR read would change what later steps see)."""
     family, action, cond = sid.split("/")
     actor, peer = pair(family)
+    tup = (actor.getsockname()[:2], actor.getpeername()[:2])
     out = {}
     if action == "abort":
         actor.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -121,6 +173,11 @@ def play(sid):
         actor.shutdown({"shutdown-rd": socket.SHUT_RD, "shutdown-wr": socket.SHUT_WR,
                         "shutdown-rdwr": socket.SHUT_RDWR}[action])
     settle(peer)
+    if action in ("close", "abort"):
+        settle_closed(tup)
+    else:
+        settle(actor)
+    observe = "actor.state peer.state peer.poll "
     steps = {
         "close/idle": "peer.recv peer.send peer.send#2 peer.recv#2",
         "close/peer-blocked-recv": "peer.blocked-recv peer.send peer.send#2",
@@ -133,15 +190,22 @@ def play(sid):
         "shutdown-rd/idle": "actor.recv peer.send actor.recv#2 actor.send peer.recv peer.send#2",
         "shutdown-rdwr/idle": "actor.recv actor.send peer.recv peer.send peer.send#2",
     }[action + "/" + cond]
-    for name in steps.split():
+    for name in (observe + steps).split():
         side, op = name.split("#")[0].split(".")
-        if op == "blocked-recv":
+        if (only is not None) != (name == only) or (only is None and op == "poll"):
+            continue
+        s = actor if side == "actor" else peer
+        if op == "state":
+            closed = side == "actor" and action in ("close", "abort")
+            out[name] = state(None if closed else s, tup)
+        elif op == "poll":
+            out[name] = poll(s)
+        elif op == "blocked-recv":
             t.join()
             out[name] = blocked["r"]
         elif side == "actor" and action in ("close", "abort"):
             out[name] = raw(libc.send if op == "send" else libc.recv, fd)
         else:
-            s = actor if side == "actor" else peer
             out[name] = recv(s) if op == "recv" else send(s)
     peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     peer.close()
@@ -151,4 +215,8 @@ def play(sid):
 
 
 if __name__ == "__main__":
-    print(json.dumps({sid: play(sid) for sid in sys.argv[1:]}, indent=1))
+    seen = {}
+    for sid in sys.argv[1:]:
+        seen[sid] = play(sid)
+        seen[sid].update(play(sid, only="peer.poll"))
+    print(json.dumps(seen, indent=1))
