@@ -137,6 +137,30 @@ var wired = map[string]bool{
 	"shutdown-wr/idle": true, "shutdown-rd/idle": true, "shutdown-rdwr/idle": true,
 }
 
+// processes end the actor's whole process while it holds the connection: the
+// crash (kill) and the exit that never closes. The OS closes what the process
+// left open (claim 10: a killed process resets its connections).
+var processes = []body{
+	{Kill, "idle", nil, Idle, observe + "peer.recv peer.send peer.send#2",
+		"the actor's process is killed",
+		"SIGKILL or TerminateProcess while the connection is idle: does the OS close it with FIN, as a close would, or reset it?"},
+	{Kill, "unread-at-actor", []Setup{UnreadAtActor}, Idle, observe + "peer.recv peer.send",
+		"the actor's process is killed with data it never read",
+		"As close/unread-at-actor, but the OS closes for a dead process: RST where data was left unread (RFC 2525 §2.17)?"},
+	{Kill, "peer-blocked-recv", nil, PeerBlockedRecv, "peer.blocked-recv peer.send peer.send#2",
+		"the actor's process is killed while the peer is blocked in recv",
+		"What wakes the peer's blocked recv when the other program dies."},
+	{Exit, "idle", nil, Idle, observe + "peer.recv peer.send peer.send#2",
+		"the actor's process exits without closing its socket",
+		"The OS closes what an exiting process left open: the same as close?"},
+	{Exit, "unread-at-actor", []Setup{UnreadAtActor}, Idle, observe + "peer.recv peer.send",
+		"the actor's process exits without closing, with data it never read",
+		"Exit with unread data: FIN or RST?"},
+	{Exit, "peer-blocked-recv", nil, PeerBlockedRecv, "peer.blocked-recv peer.send peer.send#2",
+		"the actor's process exits while the peer is blocked in recv",
+		"What wakes the peer's blocked recv when the other program exits."},
+}
+
 // Catalogue returns the catalogue: the core bodies (with the observation steps
 // first), the state sequences, and the wired variants, each in every family,
 // in a stable order (body by body, v4 before v6).
@@ -147,6 +171,7 @@ func Catalogue() []Scenario {
 		bodies = append(bodies, b)
 	}
 	bodies = append(bodies, sequences...)
+	bodies = append(bodies, processes...)
 	for _, b := range core {
 		if wired[string(b.action)+"/"+b.condition] {
 			b.condition += "-wire"

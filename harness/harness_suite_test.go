@@ -30,6 +30,9 @@ var (
 		"CI runner image, recorded as platform.runner")
 	commit = flag.String("closematrix.commit", firstNonEmpty(os.Getenv("CLOSEMATRIX_COMMIT"), os.Getenv("GITHUB_SHA")),
 		"source revision, recorded as tool.commit")
+	view = flag.String("closematrix.view", firstNonEmpty(os.Getenv("CLOSEMATRIX_VIEW"), "raw"),
+		"raw: the OS's answers through x/sys sockets; gonet: what a Go program gets from package net "+
+			"(the label gets a -gonet suffix)")
 )
 
 // recordEntry names the report entry that carries a scenario's record from
@@ -37,12 +40,38 @@ var (
 // ReportAfterSuite runs on.
 const recordEntry = "closematrix.record"
 
+// TestMain lets this binary also be the helper process that holds the
+// actor's socket in process scenarios (harness/process.go).
+func TestMain(m *testing.M) {
+	if harness.IsHelper() {
+		harness.HelperMain()
+	}
+	os.Exit(m.Run())
+}
+
 func TestHarness(t *testing.T) {
+	if _, err := harness.TransportByName(*view); err != nil {
+		t.Fatalf("-closematrix.view: %v", err)
+	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "closematrix harness")
 }
 
-func config() harness.Config { return harness.Config{Repeat: *repeat, Bound: *bound} }
+func config() harness.Config {
+	t, err := harness.TransportByName(*view)
+	Expect(err).NotTo(HaveOccurred(), "-closematrix.view")
+	return harness.Config{Repeat: *repeat, Bound: *bound, Transport: t}
+}
+
+// platformLabel is the column name: the flag's, or GOOS-GOARCH[-emulator],
+// with the view's name appended for a view other than raw.
+func platformLabel() schema.Platform {
+	p := harness.Platform(*label, *runner)
+	if t, err := harness.TransportByName(*view); err == nil && t.Name() != "" && *label == "" {
+		p.Label += "-" + t.Name()
+	}
+	return p
+}
 
 // The result file is written once, by the one process ReportAfterSuite runs
 // on, from the records every spec attached to its report.
@@ -68,7 +97,7 @@ var _ = ReportAfterSuite("result file", func(r Report) {
 		}
 	}
 	Expect(recs).NotTo(BeEmpty(), "no scenario ran: nothing to write to %s", *outPath)
-	f := harness.NewFile(harness.Platform(*label, *runner), *commit, r.StartTime, r.RunTime, recs)
+	f := harness.NewFile(platformLabel(), *commit, r.StartTime, r.RunTime, recs)
 	Expect(harness.WriteFile(*outPath, f)).To(Succeed())
 	fmt.Fprintf(GinkgoWriter, "closematrix: wrote %d scenarios to %s\n", len(recs), *outPath)
 })

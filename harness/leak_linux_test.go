@@ -4,20 +4,24 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
 
 // TestNoLeaks plays the whole catalogue once and checks that it leaves no
-// descriptor and no thread behind: the descriptor count returns to where it
-// was, every thread a call ran on has exited, and the thread count has not
-// grown beyond the runtime's own idle threads.
+// descriptor, thread, child process or listening socket behind: the
+// descriptor count returns to where it was, every thread a call ran on has
+// exited, the thread count has not grown beyond the runtime's own idle
+// threads, no helper process is left, and the system has no more listening
+// sockets than before.
 func TestNoLeaks(t *testing.T) {
 	// Warm up the runtime's thread pool (GC workers, sysmon, an idle M or
 	// two) so that it does not count as ours.
 	Run(Catalogue()[0], Config{Repeat: 1})
 	runtime.GC()
 	fds, threads := count(t, "fd"), count(t, "task")
+	listening := listeners(t)
 
 	var stats Stats
 	for _, sc := range Catalogue() {
@@ -45,6 +49,12 @@ func TestNoLeaks(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+	if kids := children(t); len(kids) > 0 {
+		t.Errorf("child processes left: %v", kids)
+	}
+	if got := listeners(t); got > listening {
+		t.Errorf("listening sockets: %d before, %d after", listening, got)
+	}
 	if got := count(t, "fd"); got != fds {
 		t.Errorf("descriptors: %d before, %d after", fds, got)
 	}
@@ -63,4 +73,42 @@ func count(t *testing.T, dir string) int {
 		t.Fatal(err)
 	}
 	return len(ents)
+}
+
+// children lists this process's child processes (proc(5):
+// /proc/PID/task/TID/children, one list per thread).
+func children(t *testing.T) []string {
+	t.Helper()
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kids []string
+	for _, task := range tasks {
+		b, err := os.ReadFile("/proc/self/task/" + task.Name() + "/children")
+		if err != nil {
+			continue // the thread exited meanwhile
+		}
+		kids = append(kids, strings.Fields(string(b))...)
+	}
+	return kids
+}
+
+// listeners counts the system's TCP sockets in LISTEN (state 0A in
+// /proc/net/tcp and tcp6).
+func listeners(t *testing.T) int {
+	t.Helper()
+	n := 0
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // no IPv6 here
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if fields := strings.Fields(line); len(fields) > 3 && fields[3] == "0A" {
+				n++
+			}
+		}
+	}
+	return n
 }

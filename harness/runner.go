@@ -19,6 +19,8 @@ type Config struct {
 	// blocked. Loopback reactions (FIN, RST, data) arrive within microseconds;
 	// the bound only has to cover a descheduled thread.
 	Bound time.Duration
+	// Transport makes the connections; nil means Raw.
+	Transport Transport
 }
 
 // Defaults.
@@ -75,6 +77,9 @@ func Run(sc Scenario, cfg Config) (schema.Scenario, Stats) {
 	}
 	if cfg.Bound <= 0 {
 		cfg.Bound = DefaultBound
+	}
+	if cfg.Transport == nil {
+		cfg.Transport = Raw
 	}
 	var stats Stats
 	start := time.Now()
@@ -173,7 +178,7 @@ type run struct {
 	sc      Scenario
 	cfg     Config
 	stats   *Stats
-	sock    map[Side]*probes.Socket
+	sock    map[Side]Endpoint
 	calls   []*call
 	capture *probes.Capture
 }
@@ -181,7 +186,7 @@ type run struct {
 // runOnce plays the scenario once. With only >= 0 it observes that step alone
 // (an isolated step) and stops; otherwise every step but the isolated ones.
 func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation, err error) {
-	r := &run{sc: sc, cfg: cfg, stats: stats, sock: map[Side]*probes.Socket{}}
+	r := &run{sc: sc, cfg: cfg, stats: stats, sock: map[Side]Endpoint{}}
 	defer func() {
 		if terr := r.teardown(); terr != nil && err == nil {
 			err = terr
@@ -231,15 +236,19 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 // connect makes the connection: the actor dials, the peer is accepted, and the
 // listener is closed at once so none outlives the setup.
 func (r *run) connect() error {
-	ln, err := probes.Listen(r.sc.Family)
+	ln, err := r.cfg.Transport.Listen(r.sc.Family)
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
 	var dialErr error
-	var actor *probes.Socket
+	var actor Endpoint
 	dial := startCall(Actor, Send, "connect", func() probes.Outcome {
-		actor, dialErr = probes.Dial(r.sc.Family, ln.Port())
+		if r.sc.Action.inProcess() {
+			actor, dialErr = startActor(r.sc.Family, ln.Port())
+		} else {
+			actor, dialErr = r.cfg.Transport.Dial(r.sc.Family, ln.Port())
+		}
 		return probes.Outcome{Class: schema.ClassOK}
 	})
 	if _, ok := dial.await(setupBound); !ok {
@@ -252,7 +261,7 @@ func (r *run) connect() error {
 	r.sock[Actor] = actor
 	r.stats.Conns = append(r.stats.Conns, actor.Conn())
 	var acceptErr error
-	var peer *probes.Socket
+	var peer Endpoint
 	acc := startCall(Peer, Recv, "accept", func() probes.Outcome {
 		peer, acceptErr = ln.Accept()
 		return probes.Outcome{Class: schema.ClassOK}
@@ -290,7 +299,11 @@ func (r *run) setup() error {
 		if o := r.sock[from].Send(make([]byte, UnreadBytes)); o.Class != schema.ClassOK || o.N != UnreadBytes {
 			return fmt.Errorf("%s: %s sent %s", su, from, o)
 		}
-		if err := r.waitPending(to, UnreadBytes); err != nil {
+		wait := func() error { return r.waitPending(to, UnreadBytes) }
+		if a, ok := r.sock[to].(*remoteActor); ok {
+			wait = func() error { return a.waitPending(UnreadBytes) }
+		}
+		if err := wait(); err != nil {
 			return fmt.Errorf("%s: %w", su, err)
 		}
 	}
@@ -383,6 +396,10 @@ func (r *run) act() probes.Outcome {
 		return a.Shutdown(probes.ShutWR)
 	case ShutdownRDWR:
 		return a.Shutdown(probes.ShutRDWR)
+	case Kill:
+		return a.(*remoteActor).kill()
+	case Exit:
+		return a.(*remoteActor).exit()
 	}
 	panic("unknown action " + r.sc.Action)
 }

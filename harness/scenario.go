@@ -57,7 +57,15 @@ const (
 	ShutdownRD   Action = "shutdown-rd"   // shutdown(SHUT_RD / SD_RECEIVE)
 	ShutdownWR   Action = "shutdown-wr"   // shutdown(SHUT_WR / SD_SEND)
 	ShutdownRDWR Action = "shutdown-rdwr" // shutdown(SHUT_RDWR / SD_BOTH)
+	// Kill and Exit end the actor's process (process.go): SIGKILL or
+	// TerminateProcess, or an exit that leaves the socket for the OS to close.
+	Kill Action = "kill"
+	Exit Action = "exit"
 )
+
+// inProcess reports whether the action ends a helper process that holds the
+// actor's socket.
+func (a Action) inProcess() bool { return a == Kill || a == Exit }
 
 // Side names an endpoint. The actor is the connecting end, the peer the
 // accepted one; after the handshake TCP treats both alike (RFC 793 §3.5).
@@ -207,6 +215,14 @@ func (s Scenario) Validate() error {
 				return fmt.Errorf("%s: %s needs posture %s", s.ID, st.Name(), want)
 			}
 		}
+	}
+	for _, st := range s.Steps {
+		if s.Action.inProcess() && st.Side == Actor && st.Op != State {
+			return fmt.Errorf("%s: %s: the actor of a process scenario is only seen through its state", s.ID, st.Name())
+		}
+	}
+	if s.Action.inProcess() && s.Posture == OwnBlockedRecv {
+		return fmt.Errorf("%s: a process scenario's actor has no thread here", s.ID)
 	}
 	if s.Posture != Idle && seen[map[Posture]string{PeerBlockedRecv: "peer", OwnBlockedRecv: "actor"}[s.Posture]+".blocked-recv"] != 1 {
 		return fmt.Errorf("%s: posture %s without its blocked-recv step", s.ID, s.Posture)

@@ -27,6 +27,7 @@ var classMeaning = map[schema.Class]string{
 	schema.ClassWouldBlock:    "the call would have blocked (EAGAIN, WSAEWOULDBLOCK).",
 	schema.ClassBlocked:       "the call had not returned when its time bound expired; the harness then freed it.",
 	schema.ClassOther:         "any other error; the native name and code say which.",
+	schema.ClassClosed:        "Go's net.ErrClosed: the program's own connection was already closed (the Go net view only).",
 }
 
 // LegendNote explains the cells whose "class" is not from the vocabulary.

@@ -110,3 +110,8 @@ func settleState(c Conn4, bound time.Duration) bool {
 		time.Sleep(50 * time.Microsecond)
 	}
 }
+
+// SettleConn waits, up to bound, until a connection's table entry leaves the
+// states that await an ACK: how a socket that is not ours (another
+// process's, already gone) settles.
+func SettleConn(c Conn4, bound time.Duration) bool { return settleState(c, bound) }

@@ -33,13 +33,17 @@ const (
 	ClassWouldBlock    Class = "would-block"    // EAGAIN / WSAEWOULDBLOCK
 	ClassBlocked       Class = "blocked"        // the call had not returned when its bound expired
 	ClassOther         Class = "other"          // any other error; Errno says which
+	// ClassClosed is the Go net view's answer on a connection the program
+	// itself closed: net.ErrClosed ("use of closed network connection"),
+	// which Go returns without asking the OS.
+	ClassClosed Class = "closed"
 )
 
 // Classes lists the vocabulary in the order a legend shows it.
 var Classes = []Class{
 	ClassData, ClassEOF, ClassOK, ClassReset, ClassAborted, ClassBrokenPipe,
 	ClassShutdown, ClassNotConnected, ClassBadDescriptor, ClassNotSocket,
-	ClassInterrupted, ClassTimedOut, ClassWouldBlock, ClassBlocked, ClassOther,
+	ClassInterrupted, ClassTimedOut, ClassWouldBlock, ClassBlocked, ClassOther, ClassClosed,
 }
 
 // Outcome is what one observed call returned.

@@ -1,0 +1,212 @@
+package harness
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/closematrix/closematrix/probes"
+	"github.com/closematrix/closematrix/schema"
+)
+
+// The actor of a process scenario lives in a helper process: this test
+// binary, run again with helperEnv set. Its connection dies with it, the way
+// a crashed or exiting program's does, and the peer watches from here.
+const (
+	helperEnv  = "CLOSEMATRIX_HELPER" // "actor family port"
+	helperRole = "actor"
+)
+
+// IsHelper reports whether this process was started as a helper. A test
+// binary that runs process scenarios calls it first thing in TestMain and,
+// when true, HelperMain instead of its tests.
+func IsHelper() bool { return strings.HasPrefix(os.Getenv(helperEnv), helperRole+" ") }
+
+// HelperMain is the actor process: it dials the address in helperEnv, says
+// which 4-tuple it got, then obeys commands on stdin:
+//
+//	pending N   wait until N unread bytes have arrived, then say "ok"
+//	exit        exit at once, leaving the connection open for the OS to close
+//
+// It never closes its socket itself; the parent kills it or tells it to exit.
+func HelperMain() {
+	f := strings.Fields(os.Getenv(helperEnv))
+	if len(f) != 3 {
+		fatalHelper(fmt.Errorf("%s=%q: want %q", helperEnv, os.Getenv(helperEnv), "actor FAMILY PORT"))
+	}
+	port, err := strconv.Atoi(f[2])
+	if err != nil {
+		fatalHelper(err)
+	}
+	s, err := probes.Dial(probes.Family(f[1]), port)
+	if err != nil {
+		fatalHelper(err)
+	}
+	fmt.Printf("conn %s %s\n", s.Conn().Local, s.Conn().Remote)
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		cmd := strings.Fields(in.Text())
+		switch {
+		case len(cmd) == 1 && cmd[0] == "exit":
+			os.Exit(0) // the socket is still open: the OS closes it
+		case len(cmd) == 2 && cmd[0] == "pending":
+			n, _ := strconv.Atoi(cmd[1])
+			deadline := time.Now().Add(setupBound)
+			for got, err := s.Pending(); got != n; got, err = s.Pending() {
+				if err != nil || time.Now().After(deadline) {
+					fatalHelper(fmt.Errorf("pending %d bytes: have %d (%v)", n, got, err))
+				}
+				time.Sleep(50 * time.Microsecond)
+			}
+			fmt.Println("ok")
+		default:
+			fatalHelper(fmt.Errorf("unknown command %q", in.Text()))
+		}
+	}
+	// stdin closed: the parent is gone or done; exit like "exit".
+	os.Exit(0)
+}
+
+func fatalHelper(err error) {
+	fmt.Printf("error %v\n", err)
+	os.Exit(3)
+}
+
+// remoteActor is the runner's handle on an actor that lives in a helper
+// process. Only what can be seen from outside is offered: its TCP state, by
+// its 4-tuple in the system's table. Validate keeps other actor steps out of
+// process scenarios.
+type remoteActor struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	out    *bufio.Scanner
+	conn   probes.Conn4
+	mu     sync.Mutex
+	exited bool
+}
+
+// startActor runs the helper and waits, within setupBound, for its 4-tuple.
+func startActor(f probes.Family, port int) (*remoteActor, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s %s %d", helperEnv, helperRole, f, port))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	a := &remoteActor{cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout)}
+	line, err := a.read()
+	if err == nil {
+		var l, r netip.AddrPort
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "conn" {
+			l, err = netip.ParseAddrPort(f[1])
+			if err == nil {
+				r, err = netip.ParseAddrPort(f[2])
+			}
+		} else {
+			err = fmt.Errorf("helper said %q", line)
+		}
+		a.conn = probes.Conn4{Local: l, Remote: r}
+	}
+	if err != nil {
+		a.kill()
+		return nil, fmt.Errorf("actor process: %w", err)
+	}
+	return a, nil
+}
+
+// read returns the helper's next line, within setupBound.
+func (a *remoteActor) read() (string, error) {
+	got := make(chan bool, 1)
+	go func() { got <- a.out.Scan() }()
+	select {
+	case ok := <-got:
+		if !ok {
+			return "", fmt.Errorf("helper exited: %v", a.out.Err())
+		}
+		return a.out.Text(), nil
+	case <-time.After(setupBound):
+		return "", fmt.Errorf("helper said nothing in %v", setupBound)
+	}
+}
+
+// waitPending asks the helper to wait until n bytes have arrived.
+func (a *remoteActor) waitPending(n int) error {
+	fmt.Fprintf(a.stdin, "pending %d\n", n)
+	if line, err := a.read(); err != nil || line != "ok" {
+		return fmt.Errorf("actor process: pending %d: %q %v", n, line, err)
+	}
+	return nil
+}
+
+// kill wraps os.Process.Kill (SIGKILL; TerminateProcess on Windows) and
+// reaps the process.
+func (a *remoteActor) kill() probes.Outcome { return a.end(a.cmd.Process.Kill) }
+
+// exit tells the helper to exit without closing its socket, and reaps it.
+func (a *remoteActor) exit() probes.Outcome {
+	return a.end(func() error { _, err := fmt.Fprintln(a.stdin, "exit"); return err })
+}
+
+func (a *remoteActor) end(how func() error) probes.Outcome {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.exited {
+		return probes.Outcome{Class: schema.ClassOK}
+	}
+	a.exited = true
+	err := how()
+	a.stdin.Close()
+	werr := a.cmd.Wait()
+	var ee *exec.ExitError
+	if err == nil && werr != nil && !errors.As(werr, &ee) {
+		err = werr
+	}
+	if err != nil {
+		return probes.Outcome{Class: schema.ClassOther, Errno: err.Error()}
+	}
+	return probes.Outcome{Class: schema.ClassOK}
+}
+
+var errRemote = errors.New("the actor lives in another process: only its TCP state is visible from here")
+
+func (a *remoteActor) Send([]byte) probes.Outcome         { return probes.Outcome{} }
+func (a *remoteActor) Recv(int) probes.Outcome            { return probes.Outcome{} }
+func (a *remoteActor) Shutdown(probes.How) probes.Outcome { return probes.Outcome{} }
+func (a *remoteActor) Close() probes.Outcome              { return a.kill() }
+func (a *remoteActor) SetLinger(bool, int) error          { return errRemote }
+func (a *remoteActor) Pending() (int, error)              { return 0, errRemote }
+func (a *remoteActor) Poll() (string, error)              { return "", errRemote }
+func (a *remoteActor) SoError() probes.Outcome            { return probes.Outcome{} }
+func (a *remoteActor) Conn() probes.Conn4                 { return a.conn }
+func (a *remoteActor) State() (string, error)             { return probes.LookupState(a.conn) }
+
+// Settle waits for the dead process's connection to leave the states that
+// await an ACK.
+func (a *remoteActor) Settle(bound time.Duration) bool { return probes.SettleConn(a.conn, bound) }
+
+// Closed reports whether the process is gone; teardown then leaves it be.
+func (a *remoteActor) Closed() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.exited
+}
