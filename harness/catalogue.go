@@ -1,6 +1,10 @@
 package harness
 
-import "github.com/closematrix/closematrix/probes"
+import (
+	"time"
+
+	"github.com/closematrix/closematrix/probes"
+)
 
 // body is a scenario without its family: the catalogue is bodies × families.
 type body struct {
@@ -137,6 +141,44 @@ var wired = map[string]bool{
 	"shutdown-wr/idle": true, "shutdown-rd/idle": true, "shutdown-rdwr/idle": true,
 }
 
+// senders are about data in flight: a peer blocked in send because the actor
+// never reads, and an actor that closes with data TCP has not delivered yet.
+var senders = []body{
+	{Close, "peer-blocked-send", nil, PeerBlockedSend, observe + "peer.blocked-send peer.send peer.recv",
+		"close while the peer is blocked in send (the actor never read)",
+		"The actor closes with unread data, so RFC 2525 §2.17 says RST: what does the peer's blocked send return, the count so far or an error?"},
+	{Abort, "peer-blocked-send", []Setup{Linger0}, PeerBlockedSend, observe + "peer.blocked-send peer.send peer.recv",
+		"abortive close while the peer is blocked in send",
+		"The RST wakes the peer's blocked send."},
+	{ShutdownRD, "peer-blocked-send", nil, PeerBlockedSend, observe + "peer.blocked-send actor.recv peer.send",
+		"shutdown for receiving while the peer is blocked in send",
+		"Does shutting the receive side discard the queue and unblock the sender, reset it, or change nothing?"},
+	{Close, "unsent-at-actor", []Setup{UnsentAtActor}, Idle, "actor.state peer.state peer.drain actor.state#2",
+		"close with unsent data (the actor's send buffer full, the peer not reading)",
+		"close returns at once and TCP keeps delivering in the background (socket(7), SO_LINGER off): " +
+			"the peer can still read everything, then end of stream."},
+	{Close, "linger2-unsent-at-actor", []Setup{Linger2, UnsentAtActor}, Idle, "actor.action peer.drain actor.state",
+		"close with SO_LINGER {1, 2 s} and unsent data the peer does not read",
+		"With a linger time close waits for the data to be delivered: here it cannot be, so does close block 2 s, " +
+			"return an error (EWOULDBLOCK, WSAEWOULDBLOCK), reset the connection, or let TCP carry on?"},
+}
+
+// listeners close or shut down a listening socket: the actor is the listener,
+// the peer a client whose connection completed (the kernel answered the SYN)
+// but was never accepted; with a thread blocked in accept there is no client,
+// or the accept would take it.
+var listeners = []body{
+	{ListenerClose, "backlog", nil, Idle, "peer.recv peer.send peer.state",
+		"close the listener while a connection waits in its accept backlog",
+		"The client's connect succeeded, yet no program ever held the connection: closing the listener resets it (Linux), or?"},
+	{ListenerClose, "own-blocked-accept", nil, OwnBlockedAccept, "actor.blocked-accept",
+		"close the listener while another thread is blocked in accept",
+		"Like close with a blocked recv: does close wake the accept, and what does it return?"},
+	{ListenerShutdown, "own-blocked-accept", nil, OwnBlockedAccept, "actor.blocked-accept",
+		"shut the listener down while another thread is blocked in accept",
+		"shutdown(SHUT_RDWR) on a listening socket: the portable way to wake accept, or an error (ENOTCONN)?"},
+}
+
 // processes end the actor's whole process while it holds the connection: the
 // crash (kill) and the exit that never closes. The OS closes what the process
 // left open (claim 10: a killed process resets its connections).
@@ -161,6 +203,33 @@ var processes = []body{
 		"What wakes the peer's blocked recv when the other program exits."},
 }
 
+// networks break the network under an established, idle connection whose
+// ends live in two network namespaces: "the cable was pulled". Both ends set
+// TCP_USER_TIMEOUT (500 ms), send, and wait: the unacknowledged data makes
+// the stack give up, or the restored link lets the retransmission through.
+// Calls may take seconds here, so the bound is 3 s and each runs once.
+var networks = []body{
+	{LinkDown, "idle", []Setup{UserTimeout}, Idle, "actor.send peer.send actor.recv peer.recv actor.state peer.state",
+		"the link goes down under an idle connection",
+		"Nothing tells either end: each learns only when its own unacknowledged data times out (RFC 5482), " +
+			"and then its calls fail with a timeout, not a reset."},
+	{LinkDown, "up-before-timeout", []Setup{UserTimeout}, Idle, "actor.send net.up peer.recv actor.state peer.state",
+		"the link goes down and comes back before the user timeout",
+		"A retransmission after the link returns delivers the data: the connection survives a short outage."},
+	{Drop, "idle", []Setup{UserTimeout}, Idle, "actor.send peer.send actor.recv peer.recv actor.state peer.state",
+		"every segment is dropped (nftables) under an idle connection",
+		"A firewall that drops silently, the other way to pull the cable: the same timeouts as a dead link?"},
+}
+
+// slow are the scenarios whose calls wait out TCP's own timers, with the
+// bound they need; they run Config.SlowRepeat times. A network scenario's
+// calls outlast UserTimeoutValue plus the retransmission timer that notices
+// it; a linger close may take its whole linger time.
+var slow = map[string]time.Duration{
+	"link-down/idle": 3 * time.Second, "link-down/up-before-timeout": 3 * time.Second, "drop/idle": 3 * time.Second,
+	"close/linger2-unsent-at-actor": 3 * time.Second,
+}
+
 // Catalogue returns the catalogue: the core bodies (with the observation steps
 // first), the state sequences, and the wired variants, each in every family,
 // in a stable order (body by body, v4 before v6).
@@ -171,7 +240,10 @@ func Catalogue() []Scenario {
 		bodies = append(bodies, b)
 	}
 	bodies = append(bodies, sequences...)
+	bodies = append(bodies, senders...)
+	bodies = append(bodies, listeners...)
 	bodies = append(bodies, processes...)
+	bodies = append(bodies, networks...)
 	for _, b := range core {
 		if wired[string(b.action)+"/"+b.condition] {
 			b.condition += "-wire"
@@ -184,7 +256,10 @@ func Catalogue() []Scenario {
 	var out []Scenario
 	for _, b := range bodies {
 		for _, f := range Families {
+			bound := slow[string(b.action)+"/"+b.condition]
 			out = append(out, Scenario{
+				Bound:     bound,
+				Slow:      bound > 0,
 				ID:        string(f) + "/" + string(b.action) + "/" + b.condition,
 				Title:     b.title,
 				Doc:       b.doc,

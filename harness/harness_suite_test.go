@@ -22,6 +22,8 @@ var (
 		"write the result file (schema 1) here after the suite; empty: write none")
 	repeat = flag.Int("closematrix.repeat", envInt("CLOSEMATRIX_REPEAT", harness.DefaultRepeat),
 		"runs per scenario")
+	slowRepeat = flag.Int("closematrix.slow-repeat", 1,
+		"runs per slow scenario (label slow: linger, network), which wait out TCP's timers")
 	bound = flag.Duration("closematrix.bound", harness.DefaultBound,
 		"how long a blocking call may take before it is recorded as blocked")
 	label = flag.String("closematrix.label", os.Getenv("CLOSEMATRIX_LABEL"),
@@ -60,7 +62,7 @@ func TestHarness(t *testing.T) {
 func config() harness.Config {
 	t, err := harness.TransportByName(*view)
 	Expect(err).NotTo(HaveOccurred(), "-closematrix.view")
-	return harness.Config{Repeat: *repeat, Bound: *bound, Transport: t}
+	return harness.Config{Repeat: *repeat, Bound: *bound, Transport: t, SlowRepeat: *slowRepeat}
 }
 
 // platformLabel is the column name: the flag's, or GOOS-GOARCH[-emulator],

@@ -21,7 +21,7 @@ func TestNoLeaks(t *testing.T) {
 	Run(Catalogue()[0], Config{Repeat: 1})
 	runtime.GC()
 	fds, threads := count(t, "fd"), count(t, "task")
-	listening := listeners(t)
+	listeningBefore := listening(t)
 
 	var stats Stats
 	for _, sc := range Catalogue() {
@@ -52,8 +52,8 @@ func TestNoLeaks(t *testing.T) {
 	if kids := children(t); len(kids) > 0 {
 		t.Errorf("child processes left: %v", kids)
 	}
-	if got := listeners(t); got > listening {
-		t.Errorf("listening sockets: %d before, %d after", listening, got)
+	if got := listening(t); got > listeningBefore {
+		t.Errorf("listening sockets: %d before, %d after", listeningBefore, got)
 	}
 	if got := count(t, "fd"); got != fds {
 		t.Errorf("descriptors: %d before, %d after", fds, got)
@@ -94,9 +94,9 @@ func children(t *testing.T) []string {
 	return kids
 }
 
-// listeners counts the system's TCP sockets in LISTEN (state 0A in
+// listening counts the system's TCP sockets in LISTEN (state 0A in
 // /proc/net/tcp and tcp6).
-func listeners(t *testing.T) int {
+func listening(t *testing.T) int {
 	t.Helper()
 	n := 0
 	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {

@@ -21,6 +21,9 @@ type Config struct {
 	Bound time.Duration
 	// Transport makes the connections; nil means Raw.
 	Transport Transport
+	// SlowRepeat is how many times a Slow scenario runs (default 1): such
+	// a scenario spends seconds a run waiting out TCP's own timers.
+	SlowRepeat int
 }
 
 // Defaults.
@@ -67,19 +70,52 @@ type observation struct {
 // capture privilege, not on this OS): it is recorded as skipped, not failed.
 func skipError(err error) bool {
 	return errors.Is(err, probes.ErrFamilyUnavailable) || errors.Is(err, probes.ErrCaptureNeedsRoot) ||
-		errors.Is(err, probes.ErrUnsupported)
+		errors.Is(err, probes.ErrUnsupported) || errors.Is(err, ErrNeedsRoot)
 }
 
-// Run plays sc cfg.Repeat times and returns its record.
-func Run(sc Scenario, cfg Config) (schema.Scenario, Stats) {
-	if cfg.Repeat < 1 {
-		cfg.Repeat = DefaultRepeat
+// ErrNeedsRoot says a scenario needs privileges this process lacks (network
+// namespaces, nftables).
+var ErrNeedsRoot = errors.New("needs root")
+
+// network is two hosts joined by a link that network scenarios break: a
+// Transport whose Listen and Dial are on the two hosts' link addresses.
+type network interface {
+	Transport
+	// Break does a network action: LinkDown or Drop.
+	Break(a Action) error
+	// Restore undoes it (the step net.up).
+	Restore() error
+	// Close removes the hosts and everything in them.
+	Close() error
+}
+
+// newNetwork builds the network of a network scenario; it is set where the
+// system can (network_linux.go) and nil elsewhere.
+var newNetwork func(f probes.Family) (network, error)
+
+// RunsOf is how many times sc runs: Repeat, or SlowRepeat (default 1) for a
+// Slow scenario.
+func (c Config) RunsOf(sc Scenario) int {
+	if c.Repeat < 1 {
+		c.Repeat = DefaultRepeat
 	}
+	if sc.Slow {
+		return min(c.Repeat, max(c.SlowRepeat, 1))
+	}
+	return c.Repeat
+}
+
+// Run plays sc cfg.Repeat times (RunsOf) and returns its record.
+func Run(sc Scenario, cfg Config) (schema.Scenario, Stats) {
 	if cfg.Bound <= 0 {
 		cfg.Bound = DefaultBound
 	}
 	if cfg.Transport == nil {
 		cfg.Transport = Raw
+	}
+	cfg.Repeat = cfg.RunsOf(sc)
+	if sc.Bound > 0 {
+		cfg.Bound = sc.Bound
 	}
 	var stats Stats
 	start := time.Now()
@@ -177,6 +213,9 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 type run struct {
 	sc      Scenario
 	cfg     Config
+	net     network // network scenarios only
+	action  *call   // the action's own call, bounded like any other
+	tookFor time.Duration
 	stats   *Stats
 	sock    map[Side]Endpoint
 	calls   []*call
@@ -192,6 +231,15 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 			err = terr
 		}
 	}()
+	if sc.Action.onNetwork() {
+		if newNetwork == nil {
+			return nil, fmt.Errorf("%w: network scenarios need Linux network namespaces", probes.ErrUnsupported)
+		}
+		if r.net, err = newNetwork(sc.Family); err != nil {
+			return nil, fmt.Errorf("network: %w", err)
+		}
+		r.cfg.Transport = r.net
+	}
 	if err := r.connect(); err != nil {
 		return nil, err
 	}
@@ -208,8 +256,8 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 		}
 	}
 	act := r.act()
-	if sc.Posture == PeerBlockedRecv {
-		// The peer's blocked recv is part of the reaction: let it return
+	if postureCall[sc.Posture].Side == Peer {
+		// The peer's blocked call is part of the reaction: let it return
 		// (or spend its bound) before anything looks at the peer, or a
 		// poll and SO_ERROR would race it for the pending error.
 		r.awaitCall(posture)
@@ -225,7 +273,7 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 		if o.skipped == "" && !probes.Observed(o.outcome) {
 			return nil, fmt.Errorf("%s: the closed descriptor's number was taken again; not probed", st.Name())
 		}
-		if !noted && o.skipped == "" {
+		if !noted && o.skipped == "" && st.Op != ActionOp {
 			o.note, noted = join(o.note, fmt.Sprintf("the %s itself returned %s", sc.Action, act)), true
 		}
 		obs[i] = o
@@ -233,9 +281,40 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 	return obs, nil
 }
 
+// connectListener sets up a listener scenario: the actor is a listener, the
+// peer a client whose connection waits in its backlog, never accepted.
+func (r *run) connectListener() error {
+	ln, err := probes.Listen(r.sc.Family)
+	if err != nil {
+		return err
+	}
+	r.sock[Actor] = &listenerActor{ln: ln, family: r.sc.Family}
+	if r.sc.Posture == OwnBlockedAccept {
+		return nil
+	}
+	var peer *probes.Socket
+	dial := startCall(Peer, Send, "connect", func() probes.Outcome {
+		peer, err = probes.Dial(r.sc.Family, ln.Port())
+		return probes.Outcome{Class: schema.ClassOK}
+	})
+	if _, ok := dial.await(setupBound); !ok {
+		r.calls = append(r.calls, dial)
+		return fmt.Errorf("connect to the listener did not complete in %v", setupBound)
+	}
+	if err != nil {
+		return err
+	}
+	r.sock[Peer] = peer
+	r.stats.Conns = append(r.stats.Conns, peer.Conn())
+	return nil
+}
+
 // connect makes the connection: the actor dials, the peer is accepted, and the
 // listener is closed at once so none outlives the setup.
 func (r *run) connect() error {
+	if r.sc.Action.onListener() {
+		return r.connectListener()
+	}
 	ln, err := r.cfg.Transport.Listen(r.sc.Family)
 	if err != nil {
 		return err
@@ -281,6 +360,31 @@ func (r *run) setup() error {
 	if r.sc.Has(Linger0) {
 		if err := r.sock[Actor].SetLinger(true, 0); err != nil {
 			return err
+		}
+	}
+	if r.sc.Has(Linger2) {
+		if err := r.sock[Actor].SetLinger(true, 2); err != nil {
+			return err
+		}
+	}
+	if r.sc.Has(UnsentAtActor) {
+		f, ok := r.sock[Actor].(interface{ FillSendBuffer() (int, error) })
+		if !ok {
+			return fmt.Errorf("%w: %s: no non-blocking send in this view", probes.ErrUnsupported, UnsentAtActor)
+		}
+		if n, err := f.FillSendBuffer(); err != nil || n == 0 {
+			return fmt.Errorf("%s: queued %d bytes: %v", UnsentAtActor, n, err)
+		}
+	}
+	if r.sc.Has(UserTimeout) {
+		for _, side := range []Side{Actor, Peer} {
+			ut, ok := r.sock[side].(interface{ SetUserTimeout(time.Duration) error })
+			if !ok {
+				return fmt.Errorf("%w: %s has no TCP_USER_TIMEOUT here", probes.ErrUnsupported, side)
+			}
+			if err := ut.SetUserTimeout(UserTimeoutValue); err != nil {
+				return err
+			}
 		}
 	}
 	if r.sc.Has(PeerClosedFirst) {
@@ -360,48 +464,76 @@ func (r *run) wired() bool {
 	return false
 }
 
+// fill is what the blocked send of PeerBlockedSend offers; it is only read.
+var fill = make([]byte, FillBytes)
+
 // posture starts the blocked call the posture needs and waits until its
-// thread is inside recv (a signal on Linux, PostureGrace elsewhere).
+// thread is asleep inside the call (a signal on Linux, PostureGrace
+// elsewhere).
 func (r *run) posture() (*call, error) {
-	var side Side
-	switch r.sc.Posture {
-	case Idle:
-		return nil, nil
-	case PeerBlockedRecv:
-		side = Peer
-	case OwnBlockedRecv:
-		side = Actor
-	default:
-		return nil, fmt.Errorf("unknown posture")
+	pc, ok := postureCall[r.sc.Posture]
+	if !ok {
+		return nil, nil // idle
 	}
-	s := r.sock[side]
-	c := r.start(side, Recv, string(side)+".blocked-recv", func() probes.Outcome { return s.Recv(recvMax) })
+	s := r.sock[pc.Side]
+	var f func() probes.Outcome
+	var op Op
+	switch pc.Op {
+	case BlockedRecv:
+		f, op = func() probes.Outcome { return s.Recv(recvMax) }, Recv
+	case BlockedSend:
+		f, op = func() probes.Outcome {
+			o := s.Send(fill)
+			if o.Class == schema.ClassOK && o.N < len(fill) {
+				// A partial count varies with the buffers' sizes: it says
+				// "returned after moving some bytes", recorded as ok 0.
+				o.N = 0
+			}
+			return o
+		}, Send
+	case BlockedAccept:
+		f, op = s.(*listenerActor).accept, Recv
+	}
+	c := r.start(pc.Side, op, pc.Name(), f)
 	start := time.Now()
 	_, err := probes.WaitInSyscall(c.tid, setupBound)
 	r.stats.SignalWait += time.Since(start)
 	if c.finished() {
-		return nil, fmt.Errorf("the recv returned %s before the action", *c.res)
+		return nil, fmt.Errorf("the %s returned %s before the action", pc.Op, *c.res)
 	}
 	return c, err
 }
 
+// act does the action on its own bounded call (a linger close can block for
+// seconds) and returns what it returned, or blocked.
 func (r *run) act() probes.Outcome {
 	a := r.sock[Actor]
+	var f func() probes.Outcome
 	switch r.sc.Action {
 	case Close, Abort: // Abort's SO_LINGER {1, 0} was set in setup
-		return a.Close()
+		f = a.Close
 	case ShutdownRD:
-		return a.Shutdown(probes.ShutRD)
+		f = func() probes.Outcome { return a.Shutdown(probes.ShutRD) }
 	case ShutdownWR:
-		return a.Shutdown(probes.ShutWR)
-	case ShutdownRDWR:
-		return a.Shutdown(probes.ShutRDWR)
+		f = func() probes.Outcome { return a.Shutdown(probes.ShutWR) }
+	case ShutdownRDWR, ListenerShutdown:
+		f = func() probes.Outcome { return a.Shutdown(probes.ShutRDWR) }
+	case ListenerClose:
+		f = a.Close
+	case LinkDown, Drop:
+		f = func() probes.Outcome { return okOrOther(r.net.Break(r.sc.Action)) }
 	case Kill:
-		return a.(*remoteActor).kill()
+		f = a.(*remoteActor).kill
 	case Exit:
-		return a.(*remoteActor).exit()
+		f = a.(*remoteActor).exit
+	default:
+		panic("unknown action " + r.sc.Action)
 	}
-	panic("unknown action " + r.sc.Action)
+	start := time.Now()
+	r.action = r.start(Actor, ActionOp, "the "+string(r.sc.Action), f)
+	o := r.awaitCall(r.action)
+	r.tookFor = time.Since(start)
+	return o
 }
 
 // settle lets each socket's sent data be acknowledged (or reset) before the
@@ -410,7 +542,11 @@ func (r *run) act() probes.Outcome {
 func (r *run) settle(sides ...Side) {
 	start := time.Now()
 	for _, side := range sides {
-		r.sock[side].Settle(r.cfg.Bound)
+		if s := r.sock[side]; s != nil {
+			// Not the scenario's own bound: a slow scenario's seconds are
+			// for its calls; what settles, settles in a round trip or two.
+			s.Settle(min(r.cfg.Bound, DefaultBound))
+		}
 	}
 	r.stats.SignalWait += time.Since(start)
 }
@@ -437,6 +573,32 @@ func (r *run) step(st Step, posture *call) observation {
 			return observation{skipped: "wire capture: " + err.Error()}
 		}
 		return observation{outcome: probes.Outcome{Class: schema.Class(probes.WireClass(segs))}}
+	case Up:
+		return observation{outcome: okOrOther(r.net.Restore())}
+	case ActionOp:
+		o := r.awaitCall(r.action) // the action's result, or blocked
+		if r.tookFor > 10*time.Millisecond {
+			return observation{outcome: o, note: fmt.Sprintf("the %s took %.1f s", r.sc.Action, r.tookFor.Seconds())}
+		}
+		return observation{outcome: o}
+	case BlockedSend, BlockedAccept:
+		return r.await(posture, "")
+	case Drain:
+		var total int
+		o := r.await(r.start(st.Side, Recv, st.Name(), func() probes.Outcome {
+			for {
+				o := s.Recv(recvMax)
+				if o.Class != schema.ClassData {
+					return o
+				}
+				total += o.N
+			}
+		}), "")
+		if o.outcome.Class != schema.ClassBlocked {
+			o.note = fmt.Sprintf("read %d bytes first", total)
+		}
+		r.settle(Actor, Peer) // draining lets the actor's data and FIN be acknowledged
+		return o
 	case CloseOp:
 		o := s.Close()
 		r.settle(st.Side)
@@ -501,6 +663,10 @@ func (r *run) teardown() error {
 	if r.capture != nil {
 		r.capture.Close()
 	}
+	if r.net != nil {
+		r.net.Restore() // let teardown's RSTs through
+		defer r.net.Close()
+	}
 	for _, side := range []Side{Actor, Peer} { // in order: runs are alike
 		s := r.sock[side]
 		if s == nil || s.Closed() {
@@ -515,7 +681,24 @@ func (r *run) teardown() error {
 		s.SetLinger(true, 0)
 		s.Close()
 	}
+	if la, ok := r.sock[Actor].(*listenerActor); ok && la.Closed() {
+		for _, c := range r.calls {
+			if c.op == Recv && c.side == Actor && !c.finished() {
+				la.wake() // an accept the listener's close did not wake
+				break
+			}
+		}
+	}
 	return reap(r.calls, teardownBound)
+}
+
+// okOrOther records a harness-side action (a network change) as ok, or as
+// other with what failed.
+func okOrOther(err error) probes.Outcome {
+	if err != nil {
+		return probes.Outcome{Class: schema.ClassOther, Errno: err.Error()}
+	}
+	return probes.Outcome{Class: schema.ClassOK}
 }
 
 func other(s Side) Side {

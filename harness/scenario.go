@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/closematrix/closematrix/probes"
 )
@@ -25,10 +26,23 @@ const (
 	UnreadAtActor Setup = "unread-at-actor"
 	// UnreadAtPeer: the actor sent UnreadBytes that the peer never reads.
 	UnreadAtPeer Setup = "unread-at-peer"
+	// UnsentAtActor: the actor filled its send buffer (non-blocking sends)
+	// toward a peer that does not read: data it sent but TCP has not
+	// delivered.
+	UnsentAtActor Setup = "unsent-at-actor"
+	// Linger2 sets SO_LINGER {1, 2}: close may wait up to 2 s for unsent
+	// data (socket(7); Winsock "Graceful Shutdown, Linger Options").
+	Linger2 Setup = "linger2"
 	// PeerClosedFirst: the peer closed its socket, and its FIN reached the
 	// actor, before the action: the actor closes second (passive close).
 	PeerClosedFirst Setup = "peer-closed-first"
+	// UserTimeout sets TCP_USER_TIMEOUT (RFC 5482; tcp(7)) to UserTimeout on
+	// both ends, so that unacknowledged data fails the connection quickly.
+	UserTimeout Setup = "user-timeout"
 )
+
+// UserTimeoutValue is the TCP_USER_TIMEOUT of the UserTimeout setup.
+const UserTimeoutValue = 500 * time.Millisecond
 
 // UnreadBytes is the size of the unread-data setups: 1 KiB, well inside every
 // platform's default socket buffer, so it arrives in full before the action.
@@ -45,7 +59,25 @@ const (
 	// OwnBlockedRecv: a second thread of the actor is blocked in recv on the
 	// socket the action is applied to.
 	OwnBlockedRecv Posture = "own-blocked-recv"
+	// PeerBlockedSend: the actor never reads, and a thread of the peer is
+	// blocked in a send that filled both buffers.
+	PeerBlockedSend Posture = "peer-blocked-send"
+	// OwnBlockedAccept: a second thread of the actor, a listener, is
+	// blocked in accept.
+	OwnBlockedAccept Posture = "own-blocked-accept"
 )
+
+// postureCall says which side's thread is blocked in which call.
+var postureCall = map[Posture]Step{
+	PeerBlockedRecv:  {Side: Peer, Op: BlockedRecv, N: 1},
+	OwnBlockedRecv:   {Side: Actor, Op: BlockedRecv, N: 1},
+	PeerBlockedSend:  {Side: Peer, Op: BlockedSend, N: 1},
+	OwnBlockedAccept: {Side: Actor, Op: BlockedAccept, N: 1},
+}
+
+// FillBytes is what the blocked send of PeerBlockedSend offers: more than
+// any platform's send and receive buffers hold together, so it blocks.
+const FillBytes = 64 << 20
 
 // Action is what the actor does to its socket.
 type Action string
@@ -61,7 +93,27 @@ const (
 	// TerminateProcess, or an exit that leaves the socket for the OS to close.
 	Kill Action = "kill"
 	Exit Action = "exit"
+	// LinkDown and Drop break the network between the two ends, which live
+	// in two network namespaces joined by a veth pair (network.go): the
+	// link goes down, or nftables drops every segment ("the cable was
+	// pulled"). Linux, root.
+	LinkDown Action = "link-down"
+	Drop     Action = "drop"
 )
+
+// ListenerClose and ListenerShutdown act on a listening socket (the actor)
+// instead of a connection; the peer is a client it never accepted.
+const (
+	ListenerClose    Action = "listener-close"
+	ListenerShutdown Action = "listener-shutdown"
+)
+
+// onListener reports whether the actor is a listener.
+func (a Action) onListener() bool { return a == ListenerClose || a == ListenerShutdown }
+
+// onNetwork reports whether the action breaks the network rather than
+// touching a socket.
+func (a Action) onNetwork() bool { return a == LinkDown || a == Drop }
 
 // inProcess reports whether the action ends a helper process that holds the
 // actor's socket.
@@ -75,6 +127,8 @@ type Side string
 const (
 	Actor Side = "actor"
 	Peer  Side = "peer"
+	// Net is the network between them, in network scenarios: net.up.
+	Net Side = "net"
 )
 
 // Op is what a step observes.
@@ -84,7 +138,15 @@ type Op string
 const (
 	Recv        Op = "recv"         // a new blocking recv
 	Send        Op = "send"         // a new blocking send of SendBytes
-	BlockedRecv Op = "blocked-recv" // the result of the posture's recv, blocked when the action happened
+	BlockedRecv   Op = "blocked-recv"   // the result of the posture's recv, blocked when the action happened
+	BlockedSend   Op = "blocked-send"   // the result of the posture's send (a partial count reads ok 0, see FillBytes)
+	BlockedAccept Op = "blocked-accept" // the result of the posture's accept
+	// Drain reads until end of stream, an error or the bound: its outcome
+	// is the call that ended it; the bytes read before are in the note.
+	Drain Op = "drain"
+	// ActionOp is the action's own call: what it returned (the note says
+	// how long it took when that was more than a moment: linger).
+	ActionOp Op = "action"
 	CloseOp     Op = "close"        // the side closes its socket (a step of a state sequence)
 	State       Op = "state"        // the side's TCP state, RFC 793 name, or none
 	// Poll is the side's readiness (poll/WSAPoll, zero timeout) and its
@@ -94,6 +156,8 @@ const (
 	// Wire is the segments the side sent from the action to this step,
 	// captured on loopback (Linux, root). Its name is wire.<side>.
 	Wire Op = "wire"
+	// Up restores the network a network action broke (net.up).
+	Up Op = "up"
 )
 
 // observational are the operations that only look: they are added to the
@@ -126,18 +190,21 @@ func (s Step) Name() string {
 }
 
 var (
-	stepRE = regexp.MustCompile(`^(actor|peer)\.(recv|send|blocked-recv|close|state|poll)(?:#([2-9]))?$`)
+	stepRE = regexp.MustCompile(`^(actor|peer)\.(recv|send|blocked-recv|blocked-send|blocked-accept|drain|action|close|state|poll)(?:#([2-9]))?$`)
 	wireRE = regexp.MustCompile(`^wire\.(actor|peer)$`)
 )
 
 // ParseStep parses a step name.
 func ParseStep(name string) (Step, error) {
+	if name == "net.up" {
+		return Step{Side: Net, Op: Up, N: 1}, nil
+	}
 	if m := wireRE.FindStringSubmatch(name); m != nil {
 		return Step{Side: Side(m[1]), Op: Wire, N: 1}, nil
 	}
 	m := stepRE.FindStringSubmatch(name)
 	if m == nil {
-		return Step{}, fmt.Errorf("step %q: want <actor|peer>.<recv|send|blocked-recv|close|state|poll>[#2-9] or wire.<actor|peer>", name)
+		return Step{}, fmt.Errorf("step %q: want <actor|peer>.<op>[#2-9], wire.<actor|peer> or net.up", name)
 	}
 	n := 1
 	if m[3] != "" {
@@ -157,6 +224,11 @@ type Scenario struct {
 	Posture   Posture
 	Action    Action
 	Steps     []Step
+	// Bound, when set, replaces the configured bound for this scenario's
+	// calls: network scenarios wait out TCP's own timers.
+	Bound time.Duration
+	// Slow scenarios take seconds a run; they run Config.SlowRepeat times.
+	Slow bool
 }
 
 // Labels are the scenario's fields as words, for Ginkgo label filters and the
@@ -174,6 +246,12 @@ func (s Scenario) Labels() []string {
 		case State:
 			set["state"] = true
 		}
+	}
+	if s.Action.onNetwork() {
+		set["network"], set["needs-root"] = true, true
+	}
+	if s.Slow {
+		set["slow"] = true
 	}
 	out := make([]string, 0, len(set))
 	for l := range set {
@@ -209,14 +287,19 @@ func (s Scenario) Validate() error {
 			return fmt.Errorf("%s: step %s out of order", s.ID, st.Name())
 		}
 		seen[key] = st.N
-		if st.Op == BlockedRecv {
-			want := map[Side]Posture{Peer: PeerBlockedRecv, Actor: OwnBlockedRecv}[st.Side]
-			if s.Posture != want || st.N != 1 {
-				return fmt.Errorf("%s: %s needs posture %s", s.ID, st.Name(), want)
+		if st.Op == BlockedRecv || st.Op == BlockedSend || st.Op == BlockedAccept {
+			if postureCall[s.Posture] != st {
+				return fmt.Errorf("%s: %s does not match posture %s", s.ID, st.Name(), s.Posture)
 			}
+		}
+		if st.Op == ActionOp && st.Side != Actor {
+			return fmt.Errorf("%s: %s: only the actor acts", s.ID, st.Name())
 		}
 	}
 	for _, st := range s.Steps {
+		if st.Op == Up && !s.Action.onNetwork() {
+			return fmt.Errorf("%s: net.up needs a network action", s.ID)
+		}
 		if s.Action.inProcess() && st.Side == Actor && st.Op != State {
 			return fmt.Errorf("%s: %s: the actor of a process scenario is only seen through its state", s.ID, st.Name())
 		}
@@ -224,8 +307,13 @@ func (s Scenario) Validate() error {
 	if s.Action.inProcess() && s.Posture == OwnBlockedRecv {
 		return fmt.Errorf("%s: a process scenario's actor has no thread here", s.ID)
 	}
-	if s.Posture != Idle && seen[map[Posture]string{PeerBlockedRecv: "peer", OwnBlockedRecv: "actor"}[s.Posture]+".blocked-recv"] != 1 {
-		return fmt.Errorf("%s: posture %s without its blocked-recv step", s.ID, s.Posture)
+	if pc, ok := postureCall[s.Posture]; ok && seen[string(pc.Side)+"."+string(pc.Op)] != 1 {
+		return fmt.Errorf("%s: posture %s without its %s step", s.ID, s.Posture, pc.Name())
+	} else if !ok && s.Posture != Idle {
+		return fmt.Errorf("%s: unknown posture %s", s.ID, s.Posture)
+	}
+	if s.Posture == OwnBlockedAccept && !s.Action.onListener() {
+		return fmt.Errorf("%s: %s needs a listener action", s.ID, OwnBlockedAccept)
 	}
 	return nil
 }

@@ -41,7 +41,7 @@ var _ = Describe("the core catalogue", func() {
 			Fail("harness error: " + rec.Reason)
 		}
 		By("observing every step, in order, in every run, or saying why not")
-		Expect(rec.Runs).To(Equal(config().Repeat))
+		Expect(rec.Runs).To(Equal(config().RunsOf(sc)))
 		Expect(rec.Steps).To(HaveLen(len(sc.Steps)))
 		for i, st := range rec.Steps {
 			Expect(st.Name).To(Equal(sc.Steps[i].Name()))

@@ -27,8 +27,8 @@ func (c Check) when(step string, w Want) Check {
 }
 
 // Claims is the claim set of DESIGN §6, each written as the cells that decide
-// it. Scenarios that the catalogue does not have yet (kill/…, network-down/…)
-// are named here on purpose: until a run records them the claim says unknown
+// it. A scenario the catalogue or a platform may lack (link-down/… needs
+// Linux and root) is named here on purpose: until a run records them the claim says unknown
 // and names them, and as soon as a run does, the claim is decided without a
 // code change.
 var Claims = []Claim{
@@ -150,10 +150,10 @@ var Claims = []Claim{
 		ID:     10,
 		Text:   "A process that is killed, or a network that goes away, resets its connections.",
 		Source: ClaimsSource,
-		Note:   "Checked as the peer's recv being reset (class reset) after the actor's process is killed (kill/idle) and after the network goes away (network-down/idle).",
+		Note:   "Checked as the peer's recv being reset (class reset) after the actor's process is killed (kill/idle) and after the network goes away (link-down/idle).",
 		Checks: []Check{
 			check("kill/idle", "peer.recv", OneOf(schema.ClassReset)),
-			check("network-down/idle", "peer.recv", OneOf(schema.ClassReset)),
+			check("link-down/idle", "peer.recv", OneOf(schema.ClassReset)),
 		},
 	},
 }

@@ -90,13 +90,13 @@ func TestClaimVerdicts(t *testing.T) {
 // catalogue yet; a file that has them decides it with no code change.
 func TestClaimDecidesWhenCellsExist(t *testing.T) {
 	reset := step("peer.recv", schema.ClassReset, 0, "ECONNRESET", 104)
-	f := file("l", "linux", observed("v4/kill/idle", reset), observed("v4/network-down/idle", reset))
+	f := file("l", "linux", observed("v4/kill/idle", reset), observed("v4/link-down/idle", reset))
 	m := mustMerge(t, f)
 	if v := claimByID(t, m, 10).Verdicts[0]; v.Verdict != Holds {
 		t.Errorf("claim 10: %s, needs %q", v.Verdict, v.Needs)
 	}
 	timedOut := step("peer.recv", schema.ClassTimedOut, 0, "ETIMEDOUT", 110)
-	m = mustMerge(t, file("l", "linux", observed("v4/kill/idle", reset), observed("v4/network-down/idle", timedOut)))
+	m = mustMerge(t, file("l", "linux", observed("v4/kill/idle", reset), observed("v4/link-down/idle", timedOut)))
 	if v := claimByID(t, m, 10).Verdicts[0]; v.Verdict != DoesNotHold {
 		t.Errorf("claim 10 with a timeout: %s", v.Verdict)
 	}

@@ -296,3 +296,28 @@ func errOutcome(err error) Outcome {
 	class, name, code := classify(err)
 	return Outcome{Class: class, Errno: name, Code: code}
 }
+
+// FillSendBuffer sends zero bytes without blocking until the socket's send
+// buffer (and the peer's receive buffer behind it) are full, and reports how
+// many bytes it queued: the state "unsent data at this end". It uses
+// MSG_DONTWAIT on Unix and a non-blocking window (FIONBIO) on Windows, and
+// leaves the socket blocking.
+func (s *Socket) FillSendBuffer() (int, error) {
+	return s.call(func(fd sysfd) (int, error) { return fillSendBuffer(fd) })
+}
+
+// Shutdown wraps shutdown(2) / shutdown (Winsock) on the listening socket.
+func (l *Listener) Shutdown(how How) Outcome { return okOrErr(shutdown(l.fd, how)) }
+
+// AcceptOutcome wraps accept(2) like Accept, and also classifies its error.
+func (l *Listener) AcceptOutcome() (*Socket, Outcome) {
+	s, err := l.Accept()
+	if err != nil {
+		return nil, errOutcome(err)
+	}
+	return s, Outcome{Class: schema.ClassOK}
+}
+
+// CloseOutcome wraps close(2) / closesocket on the listening socket and
+// classifies its result.
+func (l *Listener) CloseOutcome() Outcome { return okOrErr(l.Close()) }

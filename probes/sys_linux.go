@@ -37,8 +37,11 @@ var blockingCalls = map[int]bool{
 }
 
 // waitInSyscall polls /proc/self/task/TID/syscall (proc(5)): while the thread
-// is blocked in a system call its first field is the call's number; otherwise
-// it reads "running" (or the number of whatever else it is in).
+// is in a system call its first field is the call's number; otherwise it
+// reads "running" (or the number of whatever else it is in). It also waits
+// for the thread to be asleep (state S in /proc/self/task/TID/stat): a send
+// is inside sendmsg while it still copies, and blocked only once the buffers
+// are full and it sleeps.
 func waitInSyscall(tid int, bound time.Duration) (bool, error) {
 	path := fmt.Sprintf("/proc/self/task/%d/syscall", tid)
 	deadline := time.Now().Add(bound)
@@ -48,7 +51,7 @@ func waitInSyscall(tid int, bound time.Duration) (bool, error) {
 			return false, err
 		}
 		if f := bytes.Fields(b); len(f) > 0 {
-			if nr, err := strconv.Atoi(string(f[0])); err == nil && blockingCalls[nr] {
+			if nr, err := strconv.Atoi(string(f[0])); err == nil && blockingCalls[nr] && asleep(tid) {
 				return true, nil
 			}
 		}
@@ -73,4 +76,15 @@ func settle(fd int, bound time.Duration) bool {
 		}
 		time.Sleep(50 * time.Microsecond)
 	}
+}
+
+// asleep reports whether thread tid is in interruptible sleep: the state
+// field of /proc/self/task/TID/stat (proc(5)), after the parenthesised name.
+func asleep(tid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/stat", tid))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] == 'S'
 }

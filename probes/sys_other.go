@@ -24,6 +24,7 @@ func shutdown(int, How) error                        { return ErrUnsupported }
 func closeFD(int) error                              { return ErrUnsupported }
 func setLinger(int, bool, int) error                 { return ErrUnsupported }
 func pending(int) (int, error)                       { return 0, ErrUnsupported }
+func fillSendBuffer(int) (int, error)                { return 0, ErrUnsupported }
 func staleIsFree(int) bool                           { return false }
 func familyUnavailable(error) bool                   { return false }
 func threadID() int                                  { return 0 }

@@ -162,3 +162,20 @@ func familyUnavailable(err error) bool {
 	return errors.Is(err, unix.EAFNOSUPPORT) || errors.Is(err, unix.EADDRNOTAVAIL) ||
 		errors.Is(err, unix.EPROTONOSUPPORT)
 }
+
+// fillSendBuffer sends with MSG_DONTWAIT (send(2)) until EAGAIN.
+func fillSendBuffer(fd int) (int, error) {
+	chunk := make([]byte, 64<<10)
+	total := 0
+	for {
+		n, err := unix.SendmsgN(fd, chunk, nil, nil, sendFlags|unix.MSG_DONTWAIT)
+		total += max(n, 0)
+		switch {
+		case errors.Is(err, unix.EAGAIN):
+			return total, nil
+		case errors.Is(err, unix.EINTR):
+		case err != nil:
+			return total, wrap("sendmsg", err)
+		}
+	}
+}

@@ -310,3 +310,36 @@ func tcpInfo(fd windows.Handle) (*tcpInfoV0, error) {
 	}
 	return &ti, nil
 }
+
+// fionbio is FIONBIO = _IOW('f', 126, u_long) (winsock2.h): ioctlsocket's
+// switch between blocking and non-blocking mode.
+const fionbio = 0x8004667E
+
+// fillSendBuffer switches the socket to non-blocking mode (ioctlsocket
+// FIONBIO), sends until WSAEWOULDBLOCK, and switches it back. Winsock has no
+// per-call MSG_DONTWAIT.
+func fillSendBuffer(fd windows.Handle) (int, error) {
+	nonblocking := func(on uint32) error {
+		r, _, e := syscall.SyscallN(procIoctlsocket.Addr(), uintptr(fd), fionbio, uintptr(unsafe.Pointer(&on)))
+		if int32(r) == socketError {
+			return wrap("ioctlsocket", lastError(e))
+		}
+		return nil
+	}
+	if err := nonblocking(1); err != nil {
+		return 0, err
+	}
+	defer nonblocking(0)
+	chunk := make([]byte, 64<<10)
+	total := 0
+	for {
+		n, err := send(fd, chunk)
+		total += n
+		if errors.Is(err, windows.WSAEWOULDBLOCK) {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
