@@ -136,8 +136,8 @@ type Op string
 
 // The step operations.
 const (
-	Recv        Op = "recv"         // a new blocking recv
-	Send        Op = "send"         // a new blocking send of SendBytes
+	Recv          Op = "recv"           // a new blocking recv
+	Send          Op = "send"           // a new blocking send of SendBytes
 	BlockedRecv   Op = "blocked-recv"   // the result of the posture's recv, blocked when the action happened
 	BlockedSend   Op = "blocked-send"   // the result of the posture's send (a partial count reads ok 0, see FillBytes)
 	BlockedAccept Op = "blocked-accept" // the result of the posture's accept
@@ -147,8 +147,8 @@ const (
 	// ActionOp is the action's own call: what it returned (the note says
 	// how long it took when that was more than a moment: linger).
 	ActionOp Op = "action"
-	CloseOp     Op = "close"        // the side closes its socket (a step of a state sequence)
-	State       Op = "state"        // the side's TCP state, RFC 793 name, or none
+	CloseOp  Op = "close" // the side closes its socket (a step of a state sequence)
+	State    Op = "state" // the side's TCP state, RFC 793 name, or none
 	// Poll is the side's readiness (poll/WSAPoll, zero timeout) and its
 	// SO_ERROR. Reading SO_ERROR clears it, so this step is observed in runs
 	// of its own that stop after it: it never changes what other steps see.
