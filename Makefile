@@ -20,7 +20,7 @@ SUITE_FLAGS = -test.run '^TestHarness$$' -closematrix.out=$(RESULTS)/$(LABEL).js
 	-closematrix.label=$(LABEL) -closematrix.repeat=$(REPEAT) -closematrix.commit=$(COMMIT) \
 	-closematrix.runner=$(RUNNER)
 
-.PHONY: matrix run render test test-unit test-parallel check-fmt check-cross test-wine wine-deps bench time clean
+.PHONY: matrix run render test test-unit test-parallel check-parallel check-fmt check-cross test-wine wine-deps bench time clean
 
 matrix: run render
 	@$(CLOSEMATRIX) render --format text $(RESULTS)/*.json
@@ -55,6 +55,15 @@ test-parallel:
 	@tmp=$$(mktemp -d) && \
 	$(GO) tool ginkgo -p --no-color --succinct ./harness -- -closematrix.out=$$tmp/p.json && \
 	test -s $$tmp/p.json && echo "ginkgo -p wrote $$tmp/p.json" && rm -rf $$tmp
+
+# check-parallel: ginkgo -p must record what a serial run records. Both runs
+# write a result file; closematrix diff says which cells differ (exit 1).
+check-parallel: $(BIN)/harness.test $(CLOSEMATRIX)
+	@tmp=$$(mktemp -d) && cd harness && \
+	$(BIN)/harness.test -test.run '^TestHarness$$' -ginkgo.no-color -closematrix.out=$$tmp/serial.json >/dev/null && \
+	$(GO) tool ginkgo -p --no-color --succinct . -- -closematrix.out=$$tmp/parallel.json >/dev/null && \
+	$(CLOSEMATRIX) diff $$tmp/serial.json $$tmp/parallel.json && echo "ginkgo -p recorded what the serial run recorded"; \
+	rc=$$?; rm -rf $$tmp; exit $$rc
 
 check-fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -101,8 +110,12 @@ wine-deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wine wine64 mingw-w64 >/dev/null; }
 
+# bench: the catalogue's wall time, a scenario's median and p95, and the
+# share of time spent waiting (bounds that expired, signals), then the
+# matrix's render benchmark.
 bench:
-	$(GO) test ./harness -run '^$$' -bench . -benchtime 3x
+	@$(GO) test ./harness -run '^$$' -bench Catalogue -benchtime 1x | grep -E '^(Benchmark|ok)'
+	@$(GO) test ./matrix -run '^$$' -bench RenderHTML -benchmem | grep -E '^(Benchmark|ok)'
 
 clean:
 	rm -rf $(BIN)

@@ -70,8 +70,12 @@ type observation struct {
 // capture privilege, not on this OS): it is recorded as skipped, not failed.
 func skipError(err error) bool {
 	return errors.Is(err, probes.ErrFamilyUnavailable) || errors.Is(err, probes.ErrCaptureNeedsRoot) ||
-		errors.Is(err, probes.ErrUnsupported) || errors.Is(err, ErrNeedsRoot)
+		errors.Is(err, probes.ErrUnsupported) || errors.Is(err, ErrNeedsRoot) || errors.Is(err, ErrNotInView)
 }
+
+// ErrNotInView says a scenario cannot be played through the chosen view
+// (Go's net has no listener shutdown, no non-blocking send).
+var ErrNotInView = errors.New("not in this view")
 
 // ErrNeedsRoot says a scenario needs privileges this process lacks (network
 // namespaces, nftables).
@@ -313,6 +317,9 @@ func (r *run) connectListener() error {
 // listener is closed at once so none outlives the setup.
 func (r *run) connect() error {
 	if r.sc.Action.onListener() {
+		if r.cfg.Transport != Raw {
+			return fmt.Errorf("%w: listener scenarios are played on raw sockets only", ErrNotInView)
+		}
 		return r.connectListener()
 	}
 	ln, err := r.cfg.Transport.Listen(r.sc.Family)
@@ -370,7 +377,7 @@ func (r *run) setup() error {
 	if r.sc.Has(UnsentAtActor) {
 		f, ok := r.sock[Actor].(interface{ FillSendBuffer() (int, error) })
 		if !ok {
-			return fmt.Errorf("%w: %s: no non-blocking send in this view", probes.ErrUnsupported, UnsentAtActor)
+			return fmt.Errorf("%w: %s needs a non-blocking send", ErrNotInView, UnsentAtActor)
 		}
 		if n, err := f.FillSendBuffer(); err != nil || n == 0 {
 			return fmt.Errorf("%s: queued %d bytes: %v", UnsentAtActor, n, err)
@@ -443,7 +450,11 @@ func (r *run) waitReadable(side Side) error {
 	for {
 		ev, err := r.sock[side].Poll()
 		if err != nil {
-			return err
+			// No poll in this view (Go's net): the state says it instead.
+			if st, serr := r.sock[side].State(); serr == nil && st == probes.StateCloseWait {
+				return nil
+			}
+			ev = err.Error()
 		}
 		if strings.Contains(ev, probes.PollIn) || strings.Contains(ev, probes.PollHup) {
 			return nil
@@ -496,7 +507,16 @@ func (r *run) posture() (*call, error) {
 	}
 	c := r.start(pc.Side, op, pc.Name(), f)
 	start := time.Now()
-	_, err := probes.WaitInSyscall(c.tid, setupBound)
+	var err error
+	if w, ok := s.(interface {
+		WaitInCall(time.Duration) (bool, error)
+	}); ok {
+		// A view with calls of its own (Go's netpoller parks a Read
+		// instead of blocking in recvfrom) says when its call is waiting.
+		_, err = w.WaitInCall(setupBound)
+	} else {
+		_, err = probes.WaitInSyscall(c.tid, setupBound)
+	}
 	r.stats.SignalWait += time.Since(start)
 	if c.finished() {
 		return nil, fmt.Errorf("the %s returned %s before the action", pc.Op, *c.res)

@@ -58,6 +58,8 @@ type Outcome struct {
 // "reset · WSAECONNRESET 10054", "data 1024", "eof".
 func (o Outcome) String() string {
 	switch {
+	case o.Errno != "" && o.Code == 0: // a name without a number: Go's io.EOF, net.ErrClosed
+		return fmt.Sprintf("%s · %s", o.Class, o.Errno)
 	case o.Errno != "":
 		return fmt.Sprintf("%s · %s %d", o.Class, o.Errno, o.Code)
 	case o.N != 0:
