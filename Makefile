@@ -20,7 +20,7 @@ SUITE_FLAGS = -test.run '^TestHarness$$' -closematrix.out=$(RESULTS)/$(LABEL).js
 	-closematrix.label=$(LABEL) -closematrix.repeat=$(REPEAT) -closematrix.commit=$(COMMIT) \
 	-closematrix.runner=$(RUNNER)
 
-.PHONY: matrix run render test test-unit test-parallel check-parallel check-fmt check-cross test-wine wine-deps bench time clean
+.PHONY: matrix run gonet render test test-unit test-parallel check-parallel check-fmt check-cross test-wine wine-deps bench time clean
 
 matrix: run render
 	@$(CLOSEMATRIX) render --format text $(RESULTS)/*.json
@@ -37,6 +37,12 @@ FORCE:
 # Colour only on a terminal: logs and CI get plain text.
 run: $(BIN)/harness.test
 	@[ -t 1 ] || nocolor=-ginkgo.no-color; cd harness && $(BIN)/harness.test $(SUITE_FLAGS) $$nocolor
+
+# gonet: the same catalogue through Go's net package, written to
+# results/$(LABEL)-gonet.json: what a Go program gets.
+gonet: $(BIN)/harness.test
+	@[ -t 1 ] || nocolor=-ginkgo.no-color; cd harness && $(BIN)/harness.test $(SUITE_FLAGS) $$nocolor \
+	  -closematrix.view=gonet -closematrix.label=$(LABEL)-gonet -closematrix.out=$(RESULTS)/$(LABEL)-gonet.json
 
 # render: every result file in results/ into MATRIX.md and index.html.
 render: $(CLOSEMATRIX)

@@ -7,7 +7,8 @@
 #           RUNNER), goos and goarch from `go env`
 #   writes  out/results/<label>.json   the result file (schema 1), with
 #                                      platform.runner = RUNNER
-#           out/junit-<label>.xml      Ginkgo's JUnit report
+#           out/results/<label>-gonet.json   the same through Go's net package
+#           out/junit-<label>[-gonet].xml    Ginkgo's JUnit reports
 #
 # In GitHub Actions it also writes label=<label> to $GITHUB_OUTPUT (first, so
 # that the upload steps have it even when the suite fails) and adds
@@ -47,8 +48,7 @@ fi
 # understands; elsewhere -W is an error and plain pwd is right.
 root=$(pwd -W 2>/dev/null || pwd)
 mkdir -p out/results
-# A file left by an earlier local run must not pass for this run's.
-rm -f "out/results/$label.json" "out/junit-$label.xml"
+# A file left by an earlier local run must not pass for this run's (below).
 
 commit=${GITHUB_SHA:-$(git rev-parse HEAD 2>/dev/null || true)}
 gh_output=
@@ -57,23 +57,32 @@ if [ "${GITHUB_ACTIONS:-}" = true ]; then
 fi
 
 echo "ci-suite: label $label, runner ${runner:-(none)}, $(go version)"
-set +e
-set -x
-go test ./harness -run '^TestHarness$' -count=1 -args \
-	-closematrix.out="$root/out/results/$label.json" \
-	-closematrix.label="$label" \
-	-closematrix.runner="$runner" \
-	-closematrix.commit="$commit" \
-	-ginkgo.junit-report="$root/out/junit-$label.xml" \
-	${gh_output:+"$gh_output"}
-status=$?
-{ set +x; } 2>/dev/null
-set -e
-
-if [ ! -s "out/results/$label.json" ]; then
-	echo "::error title=closematrix suite::the suite (exit $status) wrote no result file out/results/$label.json"
-	[ "$status" -ne 0 ] || status=1
-else
-	echo "ci-suite: wrote out/results/$label.json and out/junit-$label.xml (suite exit $status)"
-fi
+status=0
+# Two views: raw sockets (the OS's answers) under <label>, and Go's net
+# package (what a Go program gets) under <label>-gonet.
+for view in raw gonet; do
+	l=$label
+	[ "$view" = raw ] || l=$label-$view
+	rm -f "out/results/$l.json" "out/junit-$l.xml"
+	set +e
+	set -x
+	go test ./harness -run '^TestHarness$' -count=1 -args \
+		-closematrix.view="$view" \
+		-closematrix.out="$root/out/results/$l.json" \
+		-closematrix.label="$l" \
+		-closematrix.runner="$runner" \
+		-closematrix.commit="$commit" \
+		-ginkgo.junit-report="$root/out/junit-$l.xml" \
+		${gh_output:+"$gh_output"}
+	s=$?
+	{ set +x; } 2>/dev/null
+	set -e
+	if [ ! -s "out/results/$l.json" ]; then
+		echo "::error title=closematrix suite::the suite (exit $s) wrote no result file out/results/$l.json"
+		[ "$s" -ne 0 ] || s=1
+	else
+		echo "ci-suite: wrote out/results/$l.json and out/junit-$l.xml (suite exit $s)"
+	fi
+	[ "$s" -eq 0 ] || status=$s
+done
 exit "$status"
