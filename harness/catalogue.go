@@ -211,8 +211,9 @@ var processes = []body{
 var networks = []body{
 	{LinkDown, "idle", []Setup{UserTimeout}, Idle, "actor.send peer.send actor.recv peer.recv actor.state peer.state",
 		"the link goes down under an idle connection",
-		"Nothing tells either end: each learns only when its own unacknowledged data times out (RFC 5482), " +
-			"and then its calls fail with a timeout, not a reset."},
+		"The actor's end of the link goes down, so the peer loses its carrier: no segment tells either end. " +
+			"Each learns when its own unacknowledged data times out (RFC 5482) or, on the actor's side, its route is gone; " +
+			"a timeout or an unreachable network, not a reset."},
 	{LinkDown, "up-before-timeout", []Setup{UserTimeout}, Idle, "actor.send net.up peer.recv actor.state peer.state",
 		"the link goes down and comes back before the user timeout",
 		"A retransmission after the link returns delivers the data: the connection survives a short outage."},

@@ -236,6 +236,9 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 		}
 	}()
 	if sc.Action.onNetwork() {
+		if r.cfg.Transport != Raw {
+			return nil, fmt.Errorf("%w: network scenarios are played on raw sockets only", ErrNotInView)
+		}
 		if newNetwork == nil {
 			return nil, fmt.Errorf("%w: network scenarios need Linux network namespaces", probes.ErrUnsupported)
 		}
