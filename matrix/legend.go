@@ -24,6 +24,7 @@ var classMeaning = map[schema.Class]string{
 	schema.ClassNotSocket:     "the handle is not a socket (ENOTSOCK, WSAENOTSOCK): use after closesocket on Windows.",
 	schema.ClassInterrupted:   "the blocking call was interrupted (EINTR, WSAEINTR).",
 	schema.ClassTimedOut:      "the connection timed out (ETIMEDOUT, WSAETIMEDOUT).",
+	schema.ClassUnreachable:   "no route to the network or host any more (ENETUNREACH, EHOSTUNREACH and their WSAE twins).",
 	schema.ClassWouldBlock:    "the call would have blocked (EAGAIN, WSAEWOULDBLOCK).",
 	schema.ClassBlocked:       "the call had not returned when its time bound expired; the harness then freed it.",
 	schema.ClassOther:         "any other error; the native name and code say which.",

@@ -22,6 +22,8 @@ var classes = map[unix.Errno]schema.Class{
 	unix.ENOTSOCK:     schema.ClassNotSocket,
 	unix.EINTR:        schema.ClassInterrupted,
 	unix.ETIMEDOUT:    schema.ClassTimedOut,
+	unix.ENETUNREACH:  schema.ClassUnreachable,
+	unix.EHOSTUNREACH: schema.ClassUnreachable,
 	unix.EAGAIN:       schema.ClassWouldBlock,
 }
 

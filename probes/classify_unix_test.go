@@ -29,7 +29,9 @@ func TestClassifyUnix(t *testing.T) {
 		{unix.ETIMEDOUT, schema.ClassTimedOut, "ETIMEDOUT"},
 		{unix.EAGAIN, schema.ClassWouldBlock, "EAGAIN"},
 		{unix.EWOULDBLOCK, schema.ClassWouldBlock, "EAGAIN"}, // the same value
-		{unix.EHOSTUNREACH, schema.ClassOther, "EHOSTUNREACH"},
+		{unix.EHOSTUNREACH, schema.ClassUnreachable, "EHOSTUNREACH"},
+		{unix.ENETUNREACH, schema.ClassUnreachable, "ENETUNREACH"},
+		{unix.EADDRINUSE, schema.ClassOther, "EADDRINUSE"},
 		// Wrapped the way the probes wrap: the errno is found by value.
 		{os.NewSyscallError("recvfrom", unix.ECONNRESET), schema.ClassReset, "ECONNRESET"},
 		{fmt.Errorf("outer: %w", os.NewSyscallError("sendmsg", unix.EPIPE)), schema.ClassBrokenPipe, "EPIPE"},

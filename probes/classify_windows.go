@@ -31,6 +31,8 @@ var classes = map[windows.Errno]schema.Class{
 	windows.ERROR_INVALID_HANDLE: schema.ClassBadDescriptor,
 	windows.WSAEINTR:             schema.ClassInterrupted,
 	windows.WSAETIMEDOUT:         schema.ClassTimedOut,
+	windows.WSAENETUNREACH:       schema.ClassUnreachable,
+	windows.WSAEHOSTUNREACH:      schema.ClassUnreachable,
 	windows.WSAEWOULDBLOCK:       schema.ClassWouldBlock,
 }
 

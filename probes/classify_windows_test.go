@@ -29,6 +29,8 @@ func TestClassifyWindows(t *testing.T) {
 		{windows.ERROR_INVALID_HANDLE, schema.ClassBadDescriptor, "ERROR_INVALID_HANDLE", 6},
 		{windows.WSAEINTR, schema.ClassInterrupted, "WSAEINTR", 10004},
 		{windows.WSAETIMEDOUT, schema.ClassTimedOut, "WSAETIMEDOUT", 10060},
+		{windows.WSAENETUNREACH, schema.ClassUnreachable, "WSAENETUNREACH", 10051},
+		{windows.WSAEHOSTUNREACH, schema.ClassUnreachable, "WSAEHOSTUNREACH", 10065},
 		{windows.WSAEWOULDBLOCK, schema.ClassWouldBlock, "WSAEWOULDBLOCK", 10035},
 		// Documented choices (classify_windows.go): named, but class other.
 		{windows.WSAEDISCON, schema.ClassOther, "WSAEDISCON", 10101},

@@ -30,6 +30,7 @@ const (
 	ClassNotSocket     Class = "not-socket"     // ENOTSOCK / WSAENOTSOCK
 	ClassInterrupted   Class = "interrupted"    // EINTR / WSAEINTR
 	ClassTimedOut      Class = "timed-out"      // ETIMEDOUT / WSAETIMEDOUT
+	ClassUnreachable   Class = "unreachable"    // ENETUNREACH, EHOSTUNREACH / WSAENETUNREACH, WSAEHOSTUNREACH
 	ClassWouldBlock    Class = "would-block"    // EAGAIN / WSAEWOULDBLOCK
 	ClassBlocked       Class = "blocked"        // the call had not returned when its bound expired
 	ClassOther         Class = "other"          // any other error; Errno says which
@@ -43,7 +44,7 @@ const (
 var Classes = []Class{
 	ClassData, ClassEOF, ClassOK, ClassReset, ClassAborted, ClassBrokenPipe,
 	ClassShutdown, ClassNotConnected, ClassBadDescriptor, ClassNotSocket,
-	ClassInterrupted, ClassTimedOut, ClassWouldBlock, ClassBlocked, ClassOther, ClassClosed,
+	ClassInterrupted, ClassTimedOut, ClassUnreachable, ClassWouldBlock, ClassBlocked, ClassOther, ClassClosed,
 }
 
 // Outcome is what one observed call returned.
