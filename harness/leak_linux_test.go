@@ -10,7 +10,8 @@ import (
 )
 
 // TestNoLeaks plays the whole catalogue once and checks that it leaves no
-// descriptor, thread, child process or listening socket behind: the
+// descriptor, thread, child process, listening socket or network namespace
+// behind: the
 // descriptor count returns to where it was, every thread a call ran on has
 // exited, the thread count has not grown beyond the runtime's own idle
 // threads, no helper process is left, and the system has no more listening
@@ -22,6 +23,7 @@ func TestNoLeaks(t *testing.T) {
 	runtime.GC()
 	fds, threads := count(t, "fd"), count(t, "task")
 	listeningBefore := listening(t)
+	netnsBefore := namedNetns()
 
 	var stats Stats
 	for _, sc := range Catalogue() {
@@ -51,6 +53,9 @@ func TestNoLeaks(t *testing.T) {
 	}
 	if kids := children(t); len(kids) > 0 {
 		t.Errorf("child processes left: %v", kids)
+	}
+	if got := namedNetns(); got != netnsBefore {
+		t.Errorf("network namespaces in /run/netns: %d before, %d after", netnsBefore, got)
 	}
 	if got := listening(t); got > listeningBefore {
 		t.Errorf("listening sockets: %d before, %d after", listeningBefore, got)
@@ -111,4 +116,11 @@ func listening(t *testing.T) int {
 		}
 	}
 	return n
+}
+
+// namedNetns counts the named network namespaces (ip-netns(8) keeps them in
+// /run/netns); none there is 0.
+func namedNetns() int {
+	ents, _ := os.ReadDir("/run/netns")
+	return len(ents)
 }
