@@ -3,7 +3,6 @@ package probes
 import (
 	"errors"
 	"testing"
-	"time"
 )
 
 func TestXNUStates(t *testing.T) {
@@ -50,49 +49,5 @@ func TestStateDarwin(t *testing.T) {
 			waitState(t, "server", a, StateCloseWait)
 			waitState(t, "client (closed)", c, StateFinWait2)
 		})
-	}
-}
-
-func statePair(t *testing.T, f Family) (l *Listener, client, server *Socket) {
-	t.Helper()
-	l, err := Listen(f)
-	if errors.Is(err, ErrFamilyUnavailable) {
-		t.Skipf("%s: %v", f, err)
-	}
-	if err != nil {
-		t.Fatalf("Listen(%s): %v", f, err)
-	}
-	c, err := Dial(f, l.Port())
-	if err != nil {
-		l.Close()
-		t.Fatalf("Dial: %v", err)
-	}
-	s, err := l.Accept()
-	if err != nil {
-		c.Close()
-		l.Close()
-		t.Fatalf("Accept: %v", err)
-	}
-	return l, c, s
-}
-
-// waitState polls State until it is want, for up to 2 s: the FIN and its ACK
-// cross loopback asynchronously.
-func waitState(t *testing.T, name string, s *Socket, want string) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		st, err := s.State()
-		if err == nil && st == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			// A "none" for the closed client would mean that pcblist_n does
-			// not list this process's orphaned connection (macOS 27 is
-			// reported to filter it for unprivileged callers).
-			t.Errorf("%s State() = %q, %v after 2s; want %s", name, st, err, want)
-			return
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

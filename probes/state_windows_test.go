@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 	"unsafe"
 
 	"github.com/closematrix/closematrix/schema"
@@ -188,8 +187,8 @@ func testStateWindows(t *testing.T, f Family) {
 	// the client, with no socket left, in FIN_WAIT_2; the server in
 	// CLOSE_WAIT (RFC 793 §3.5, case 1).
 	c.Close()
-	waitStateWin(t, "server", a, StateCloseWait)
-	waitStateWin(t, "client (closed)", c, StateFinWait2)
+	waitState(t, "server", a, StateCloseWait)
+	waitState(t, "client (closed)", c, StateFinWait2)
 	// Which events WSAPoll reports for the half-closed socket is for the
 	// harness to record, not for this test to expect: Wine 8 answers
 	// POLLHUP|POLLOUT, without POLLRDNORM, though recv would return 0.
@@ -198,46 +197,4 @@ func testStateWindows(t *testing.T, f Family) {
 		t.Errorf("server Poll() after the client's close: %v", err)
 	}
 	t.Logf("server Poll() after the client's close: %q; SoError: %v", ev, a.SoError())
-}
-
-func statePair(t *testing.T, f Family) (l *Listener, client, server *Socket) {
-	t.Helper()
-	l, err := Listen(f)
-	if errors.Is(err, ErrFamilyUnavailable) {
-		t.Skipf("%s: %v", f, err)
-	}
-	if err != nil {
-		t.Fatalf("Listen(%s): %v", f, err)
-	}
-	c, err := Dial(f, l.Port())
-	if err != nil {
-		l.Close()
-		t.Fatalf("Dial: %v", err)
-	}
-	s, err := l.Accept()
-	if err != nil {
-		c.Close()
-		l.Close()
-		t.Fatalf("Accept: %v", err)
-	}
-	return l, c, s
-}
-
-// waitStateWin polls State until it is want, for up to 2 s: the FIN and its
-// ACK cross loopback asynchronously.
-func waitStateWin(t *testing.T, name string, s *Socket, want string) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		st, err := s.State()
-		if err == nil && st == want {
-			t.Logf("%s State() = %s", name, st)
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("%s State() = %q, %v after 2s; want %s", name, st, err, want)
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
 }

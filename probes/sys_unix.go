@@ -67,15 +67,30 @@ func domain(f Family) int {
 
 // loopback is the address of f: 127.0.0.1 or ::1 (RFC 1122 §3.2.1.3, RFC 4291
 // §2.5.3). closematrix never binds a wildcard address.
-func loopback(f Family, port int) unix.Sockaddr {
+func loopback(f Family) netip.Addr {
 	if f == V6 {
-		return &unix.SockaddrInet6{Port: port, Addr: netip.IPv6Loopback().As16()}
+		return netip.IPv6Loopback()
 	}
-	return &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}
+	return netip.AddrFrom4([4]byte{127, 0, 0, 1})
 }
 
-func bindListen(fd int, f Family) (int, error) {
-	if err := unix.Bind(fd, loopback(f, 0)); err != nil {
+// sockaddr is ap as a socket address (IPv4 unmapped, no zone).
+func sockaddr(ap netip.AddrPort) unix.Sockaddr {
+	if ap.Addr().Is4() {
+		return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	}
+	return &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+}
+
+// listenBacklog is small: a scenario has one connection in flight.
+const listenBacklog = 8
+
+func bindListen(fd int, f Family) (int, error) { return bindListenAddr(fd, loopback(f)) }
+
+// bindListenAddr wraps bind(2) to a, port 0; listen(2); getsockname(2) for
+// the port the system chose.
+func bindListenAddr(fd int, a netip.Addr) (int, error) {
+	if err := unix.Bind(fd, sockaddr(netip.AddrPortFrom(a, 0))); err != nil {
 		return 0, wrap("bind", err)
 	}
 	if err := unix.Listen(fd, listenBacklog); err != nil {
@@ -85,20 +100,19 @@ func bindListen(fd int, f Family) (int, error) {
 	if err != nil {
 		return 0, wrap("getsockname", err)
 	}
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return sa.Port, nil
-	case *unix.SockaddrInet6:
-		return sa.Port, nil
+	if ap := addrPort(sa); ap.IsValid() {
+		return int(ap.Port()), nil
 	}
 	return 0, errors.New("getsockname: not an inet address")
 }
 
-// listenBacklog is small: a scenario has one connection in flight.
-const listenBacklog = 8
-
 func connect(fd int, f Family, port int) error {
-	return wrap("connect", retryEINTR(func() error { return unix.Connect(fd, loopback(f, port)) }))
+	return connectAddr(fd, netip.AddrPortFrom(loopback(f), uint16(port)))
+}
+
+// connectAddr wraps a blocking connect(2) to ap.
+func connectAddr(fd int, ap netip.AddrPort) error {
+	return wrap("connect", retryEINTR(func() error { return unix.Connect(fd, sockaddr(ap)) }))
 }
 
 func accept(lfd int) (int, error) {
