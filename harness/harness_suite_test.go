@@ -44,9 +44,18 @@ const recordEntry = "closematrix.record"
 
 // TestMain lets this binary also be the helper process that holds the
 // actor's socket in process scenarios (harness/process.go).
+//
+// Under ginkgo -p every process runs this binary; the plain tests beside the
+// suite count system-wide things (listening sockets, network namespaces,
+// tcpdump's view of lo) and would see the other processes' scenarios, so
+// there only the suite runs. `go test` and a serial ginkgo run them all.
 func TestMain(m *testing.M) {
 	if harness.IsHelper() {
 		harness.HelperMain()
+	}
+	flag.Parse()
+	if f := flag.Lookup("ginkgo.parallel.total"); f != nil && f.Value.String() != "1" {
+		flag.Set("test.run", "^TestHarness$")
 	}
 	os.Exit(m.Run())
 }
