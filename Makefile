@@ -86,9 +86,12 @@ check-cross:
 	done
 
 # time: wall time of the catalogue (once built), 5 runs, and the median.
+# FILTER picks scenarios by label, e.g. make time FILTER=core.
+FILTER ?=
 time: $(BIN)/harness.test
 	@cd harness && for i in 1 2 3 4 5; do \
-	  s=$$(date +%s%N); $(BIN)/harness.test -test.run '^TestHarness$$' -closematrix.repeat=$(REPEAT) >/dev/null || exit 1; \
+	  s=$$(date +%s%N); $(BIN)/harness.test -test.run '^TestHarness$$' -closematrix.repeat=$(REPEAT) \
+	    $(if $(FILTER),-ginkgo.label-filter='$(FILTER)') >/dev/null || exit 1; \
 	  echo $$(( ($$(date +%s%N) - s) / 1000000 )); \
 	done | sort -n | awk '{ a[NR] = $$1; printf "run: %d ms\n", $$1 } END { printf "median of %d: %d ms\n", NR, a[int((NR+1)/2)] }'
 

@@ -240,6 +240,7 @@ func Catalogue() []Scenario {
 		b.steps = observe + b.steps
 		bodies = append(bodies, b)
 	}
+	nCore := len(bodies)
 	bodies = append(bodies, sequences...)
 	bodies = append(bodies, senders...)
 	bodies = append(bodies, listeners...)
@@ -255,10 +256,11 @@ func Catalogue() []Scenario {
 		}
 	}
 	var out []Scenario
-	for _, b := range bodies {
+	for i, b := range bodies {
 		for _, f := range Families {
 			bound := slow[string(b.action)+"/"+b.condition]
 			out = append(out, Scenario{
+				Core:      i < nCore,
 				Bound:     bound,
 				Slow:      bound > 0,
 				ID:        string(f) + "/" + string(b.action) + "/" + b.condition,

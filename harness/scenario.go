@@ -229,6 +229,8 @@ type Scenario struct {
 	Bound time.Duration
 	// Slow scenarios take seconds a run; they run Config.SlowRepeat times.
 	Slow bool
+	// Core marks the catalogue of DESIGN §3 (label core).
+	Core bool
 }
 
 // Labels are the scenario's fields as words, for Ginkgo label filters and the
@@ -252,6 +254,9 @@ func (s Scenario) Labels() []string {
 	}
 	if s.Slow {
 		set["slow"] = true
+	}
+	if s.Core {
+		set["core"] = true
 	}
 	out := make([]string, 0, len(set))
 	for l := range set {

@@ -49,8 +49,11 @@ func TestCatalogueMatchesDesign(t *testing.T) {
 		}
 		rest := strings.TrimSuffix(strings.TrimPrefix(sc.ID, string(sc.Family)+"/"), "-wire")
 		want, core := design[rest]
+		if core != (sc.Core || strings.HasSuffix(sc.Condition, "-wire")) {
+			t.Errorf("%s: labelled core=%v, DESIGN §3 says %v", sc.ID, sc.Core, core)
+		}
 		if !core {
-			continue // a state sequence: no DESIGN row
+			continue // beyond DESIGN §3: no row to compare with
 		}
 		if got := strings.Join(names, ", "); got != want {
 			t.Errorf("%s steps:\n got  %s\n want %s", sc.ID, got, want)
@@ -107,7 +110,7 @@ func TestValidateRejects(t *testing.T) {
 func TestLabels(t *testing.T) {
 	for _, sc := range Catalogue() {
 		if sc.ID == "v6/abort/unread-at-peer" {
-			if got := strings.Join(sc.Labels(), ","); got != "abort,idle,linger0,state,unread-at-peer,v6" {
+			if got := strings.Join(sc.Labels(), ","); got != "abort,core,idle,linger0,state,unread-at-peer,v6" {
 				t.Errorf("labels %s", got)
 			}
 		}
