@@ -16,7 +16,7 @@ type call struct {
 	side Side
 	op   Op     // Recv or Send
 	step string // the step that started it
-	tid  int    // OS thread id where the platform has one (Linux), else 0
+	tid  int    // the OS thread's id (gettid, GetCurrentThreadId; 0 on darwin)
 	done chan probes.Outcome
 	res  *probes.Outcome
 	// waited is how long awaits have waited for it so far: a call's bound

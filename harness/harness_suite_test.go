@@ -15,8 +15,8 @@ import (
 	"github.com/closematrix/closematrix/schema"
 )
 
-// Suite flags. Each also reads an environment variable, so that `go test
-// ./...`, the ginkgo CLI and CI can all set them.
+// Suite flags. Most also read an environment variable (named beside them),
+// so that `go test ./...`, the ginkgo CLI and CI can all set them.
 var (
 	outPath = flag.String("closematrix.out", os.Getenv("CLOSEMATRIX_OUT"),
 		"write the result file (schema 1) here after the suite; empty: write none")

@@ -99,10 +99,22 @@ func children(t *testing.T) []string {
 	return kids
 }
 
-// listening counts the system's TCP sockets in LISTEN (state 0A in
-// /proc/net/tcp and tcp6).
+// listening counts this process's listening TCP sockets: entries in LISTEN
+// (state 0A) in /proc/net/tcp and tcp6 whose inode is one of our descriptors'
+// sockets (/proc/self/fd links read "socket:[INODE]"). Other processes'
+// listeners are not ours to count.
 func listening(t *testing.T) int {
 	t.Helper()
+	ours := map[string]bool{}
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		if l, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(l, "socket:[") {
+			ours[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
 	n := 0
 	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		b, err := os.ReadFile(f)
@@ -110,7 +122,8 @@ func listening(t *testing.T) int {
 			continue // no IPv6 here
 		}
 		for _, line := range strings.Split(string(b), "\n") {
-			if fields := strings.Fields(line); len(fields) > 3 && fields[3] == "0A" {
+			// sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+			if f := strings.Fields(line); len(f) > 9 && f[3] == "0A" && ours[f[9]] {
 				n++
 			}
 		}
@@ -118,9 +131,16 @@ func listening(t *testing.T) int {
 	return n
 }
 
-// namedNetns counts the named network namespaces (ip-netns(8) keeps them in
-// /run/netns); none there is 0.
+// namedNetns counts this process's named network namespaces
+// (network_linux.go names them cm-PID-N-a, cm-PID-N-b; ip-netns(8) keeps
+// them in /run/netns). Other processes' are not ours to count.
 func namedNetns() int {
 	ents, _ := os.ReadDir("/run/netns")
-	return len(ents)
+	n := 0
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), fmt.Sprintf("cm-%d-", os.Getpid())) {
+			n++
+		}
+	}
+	return n
 }

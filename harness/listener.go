@@ -12,7 +12,7 @@ import (
 // listenerActor is the actor of a listener scenario: a listening socket that
 // never accepts the peer, a client whose connection waits in its backlog.
 // Only what a listener can do is offered; Validate keeps other actor steps
-// out of listener scenarios.
+// (all but blocked-accept and action) out of listener scenarios.
 type listenerActor struct {
 	ln     *probes.Listener
 	family probes.Family

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -330,6 +331,10 @@ func eachHost(f func(h int) error) error {
 	return errors.Join(errs[:]...)
 }
 
+// commandBound limits an ip or nft run: they take milliseconds, and one that
+// hangs must not hang the suite (it is killed, and the run is an error).
+const commandBound = 10 * time.Second
+
 // ipBatch runs the ip command on a script (ip(8), -batch), in host's
 // namespace (-n), or in the caller's when host < 0.
 func (n *netns) ipBatch(host int, script string) error {
@@ -337,7 +342,9 @@ func (n *netns) ipBatch(host int, script string) error {
 	if host >= 0 {
 		args = append([]string{"-n", n.names[host]}, args...)
 	}
-	cmd := exec.Command(n.ip, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), commandBound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, n.ip, args...)
 	cmd.Stdin = strings.NewReader(script)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("ip %s: %w: %s (script: %q)", strings.Join(args, " "), err, bytes.TrimSpace(out), script)
@@ -350,7 +357,9 @@ func (n *netns) ipBatch(host int, script string) error {
 // inherits its parent thread's namespaces (clone(2)).
 func (n *netns) nftIn(host int, script string) error {
 	return n.in(host, func() error {
-		cmd := exec.Command(n.nft, "-f", "-")
+		ctx, cancel := context.WithTimeout(context.Background(), commandBound)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, n.nft, "-f", "-")
 		cmd.Stdin = strings.NewReader(script)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("nft in %s: %w: %s (script: %q)", n.names[host], err, bytes.TrimSpace(out), script)

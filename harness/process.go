@@ -90,7 +90,8 @@ type remoteActor struct {
 	out    *bufio.Scanner
 	conn   probes.Conn4
 	mu     sync.Mutex
-	exited bool
+	ending bool // end has begun
+	exited bool // Wait has returned
 }
 
 // startActor runs the helper and waits, within setupBound, for its 4-tuple.
@@ -128,8 +129,7 @@ func startActor(f probes.Family, port int) (*remoteActor, error) {
 		a.conn = probes.Conn4{Local: l, Remote: r}
 	}
 	if err != nil {
-		a.kill()
-		return nil, fmt.Errorf("actor process: %w", err)
+		return nil, errors.Join(fmt.Errorf("actor process: %w", err), a.kill())
 	}
 	return a, nil
 }
@@ -160,31 +160,45 @@ func (a *remoteActor) waitPending(n int) error {
 
 // kill wraps os.Process.Kill (SIGKILL; TerminateProcess on Windows) and
 // reaps the process.
-func (a *remoteActor) kill() probes.Outcome { return a.end(a.cmd.Process.Kill) }
+func (a *remoteActor) kill() error { return a.end(a.cmd.Process.Kill) }
 
 // exit tells the helper to exit without closing its socket, and reaps it.
-func (a *remoteActor) exit() probes.Outcome {
+func (a *remoteActor) exit() error {
 	return a.end(func() error { _, err := fmt.Fprintln(a.stdin, "exit"); return err })
 }
 
-func (a *remoteActor) end(how func() error) probes.Outcome {
+// end ends the helper with how and waits for it, within setupBound; a helper
+// that does not go is killed, and the failure reported. The process counts as
+// gone only once Wait has returned, so teardown kills one that never went.
+func (a *remoteActor) end(how func() error) error {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.exited {
-		return probes.Outcome{Class: schema.ClassOK}
+	if a.exited || a.ending {
+		a.mu.Unlock()
+		return nil
 	}
-	a.exited = true
+	a.ending = true
+	a.mu.Unlock()
+
 	err := how()
 	a.stdin.Close()
-	werr := a.cmd.Wait()
+	done := make(chan error, 1)
+	go func() { done <- a.cmd.Wait() }()
+	var werr error
+	select {
+	case werr = <-done:
+	case <-time.After(setupBound):
+		a.cmd.Process.Kill()
+		werr = <-done // SIGKILL cannot be refused
+		err = errors.Join(err, fmt.Errorf("the helper did not end in %v; killed", setupBound))
+	}
+	a.mu.Lock()
+	a.exited = true
+	a.mu.Unlock()
 	var ee *exec.ExitError
-	if err == nil && werr != nil && !errors.As(werr, &ee) {
-		err = werr
+	if werr != nil && !errors.As(werr, &ee) {
+		err = errors.Join(err, werr)
 	}
-	if err != nil {
-		return probes.Outcome{Class: schema.ClassOther, Errno: err.Error()}
-	}
-	return probes.Outcome{Class: schema.ClassOK}
+	return err
 }
 
 var errRemote = errors.New("the actor lives in another process: only its TCP state is visible from here")
@@ -192,21 +206,30 @@ var errRemote = errors.New("the actor lives in another process: only its TCP sta
 func (a *remoteActor) Send([]byte) probes.Outcome         { return probes.Outcome{} }
 func (a *remoteActor) Recv(int) probes.Outcome            { return probes.Outcome{} }
 func (a *remoteActor) Shutdown(probes.How) probes.Outcome { return probes.Outcome{} }
-func (a *remoteActor) Close() probes.Outcome              { return a.kill() }
-func (a *remoteActor) SetLinger(bool, int) error          { return errRemote }
-func (a *remoteActor) Pending() (int, error)              { return 0, errRemote }
-func (a *remoteActor) Poll() (string, error)              { return "", errRemote }
-func (a *remoteActor) SoError() probes.Outcome            { return probes.Outcome{} }
-func (a *remoteActor) Conn() probes.Conn4                 { return a.conn }
-func (a *remoteActor) State() (string, error)             { return probes.LookupState(a.conn) }
+
+// Close kills the helper (teardown's way to end it). Its failure is no
+// observation: the Outcome is empty, and the run's teardown reports it.
+func (a *remoteActor) Close() probes.Outcome {
+	if err := a.kill(); err != nil {
+		return probes.Outcome{}
+	}
+	return probes.Outcome{Class: schema.ClassOK}
+}
+func (a *remoteActor) SetLinger(bool, int) error { return errRemote }
+func (a *remoteActor) Pending() (int, error)     { return 0, errRemote }
+func (a *remoteActor) Poll() (string, error)     { return "", errRemote }
+func (a *remoteActor) SoError() probes.Outcome   { return probes.Outcome{} }
+func (a *remoteActor) Conn() probes.Conn4        { return a.conn }
+func (a *remoteActor) State() (string, error)    { return probes.LookupState(a.conn) }
 
 // Settle waits for the dead process's connection to leave the states that
 // await an ACK.
 func (a *remoteActor) Settle(bound time.Duration) bool { return probes.SettleConn(a.conn, bound) }
 
-// Closed reports whether the process is gone; teardown then leaves it be.
+// Closed reports whether the process is gone or going; teardown then leaves
+// it be.
 func (a *remoteActor) Closed() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.exited
+	return a.exited || a.ending
 }

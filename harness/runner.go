@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/closematrix/closematrix/probes"
@@ -197,9 +198,16 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 			steps = append(steps, schema.Step{Name: st.Name(), Variants: []schema.Variant{}, Skipped: skipped})
 			continue
 		}
+		if skipped != "" {
+			// Observed in some runs, not in others: record what was seen,
+			// and say so rather than let the skip vanish.
+			note = join(note, "not observable in every run: "+skipped)
+		}
 		step := schema.Step{Name: st.Name(), Outcome: order[0], Variants: []schema.Variant{}, Note: note}
 		for _, o := range order {
-			if count[o] > count[step.Outcome] {
+			// The most frequent; a tie goes to the first in a fixed order
+			// (the cell's text), not to whichever run came first.
+			if count[o] > count[step.Outcome] || count[o] == count[step.Outcome] && o.String() < step.Outcome.String() {
 				step.Outcome = o
 			}
 		}
@@ -220,6 +228,11 @@ type run struct {
 	net     network // network scenarios only
 	action  *call   // the action's own call, bounded like any other
 	tookFor time.Duration
+	// failMu and failed hold a failure of the harness's own doing (a
+	// network change or a helper process that did not obey): the run is
+	// then an error, never an observation.
+	failMu  sync.Mutex
+	failed  error
 	stats   *Stats
 	sock    map[Side]Endpoint
 	calls   []*call
@@ -263,6 +276,9 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 		}
 	}
 	act := r.act()
+	if err := r.failure(); err != nil {
+		return nil, err
+	}
 	if postureCall[sc.Posture].Side == Peer {
 		// The peer's blocked call is part of the reaction: let it return
 		// (or spend its bound) before anything looks at the peer, or a
@@ -278,12 +294,15 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 		}
 		o := r.step(st, posture)
 		if o.skipped == "" && !probes.Observed(o.outcome) {
-			return nil, fmt.Errorf("%s: the closed descriptor's number was taken again; not probed", st.Name())
+			return nil, fmt.Errorf("%s: not probed (a closed descriptor that could not be used safely, or an actor that has no such call)", st.Name())
 		}
 		if !noted && o.skipped == "" && st.Op != ActionOp {
 			o.note, noted = join(o.note, fmt.Sprintf("the %s itself returned %s", sc.Action, act)), true
 		}
 		obs[i] = o
+		if err := r.failure(); err != nil {
+			return nil, err
+		}
 	}
 	return obs, nil
 }
@@ -405,7 +424,11 @@ func (r *run) setup() error {
 			return fmt.Errorf("%s: %w", PeerClosedFirst, err)
 		}
 	}
-	for su, from := range map[Setup]Side{UnreadAtActor: Peer, UnreadAtPeer: Actor} {
+	for _, u := range []struct {
+		su   Setup
+		from Side
+	}{{UnreadAtActor, Peer}, {UnreadAtPeer, Actor}} {
+		su, from := u.su, u.from
 		if !r.sc.Has(su) {
 			continue
 		}
@@ -454,12 +477,14 @@ func (r *run) waitReadable(side Side) error {
 		ev, err := r.sock[side].Poll()
 		if err != nil {
 			// No poll in this view (Go's net): the state says it instead.
-			if st, serr := r.sock[side].State(); serr == nil && st == probes.StateCloseWait {
+			st, serr := r.sock[side].State()
+			if serr != nil {
+				return errors.Join(err, serr)
+			}
+			if st == probes.StateCloseWait {
 				return nil
 			}
-			ev = err.Error()
-		}
-		if strings.Contains(ev, probes.PollIn) || strings.Contains(ev, probes.PollHup) {
+		} else if strings.Contains(ev, probes.PollIn) || strings.Contains(ev, probes.PollHup) {
 			return nil
 		}
 		if time.Since(start) > setupBound {
@@ -544,11 +569,11 @@ func (r *run) act() probes.Outcome {
 	case ListenerClose:
 		f = a.Close
 	case LinkDown, Drop:
-		f = func() probes.Outcome { return okOrOther(r.net.Break(r.sc.Action)) }
+		f = func() probes.Outcome { return r.harnessOp(string(r.sc.Action), r.net.Break(r.sc.Action)) }
 	case Kill:
-		f = a.(*remoteActor).kill
+		f = func() probes.Outcome { return r.harnessOp("kill", a.(*remoteActor).kill()) }
 	case Exit:
-		f = a.(*remoteActor).exit
+		f = func() probes.Outcome { return r.harnessOp("exit", a.(*remoteActor).exit()) }
 	default:
 		panic("unknown action " + r.sc.Action)
 	}
@@ -588,6 +613,9 @@ func (r *run) step(st Step, posture *call) observation {
 			return observation{skipped: "poll: " + err.Error()}
 		}
 		pend := s.SoError()
+		if !probes.Observed(pend) {
+			return observation{skipped: "SO_ERROR could not be read"}
+		}
 		return observation{outcome: probes.Outcome{Class: schema.Class(ev), Errno: pend.Errno, Code: pend.Code}}
 	case Wire:
 		segs, err := r.capture.Segments()
@@ -597,10 +625,10 @@ func (r *run) step(st Step, posture *call) observation {
 		}
 		return observation{outcome: probes.Outcome{Class: schema.Class(probes.WireClass(segs))}}
 	case Up:
-		return observation{outcome: okOrOther(r.net.Restore())}
+		return observation{outcome: r.harnessOp("net.up", r.net.Restore())}
 	case ActionOp:
 		o := r.awaitCall(r.action) // the action's result, or blocked
-		if r.tookFor > 10*time.Millisecond {
+		if o.Class != schema.ClassBlocked && r.tookFor > 10*time.Millisecond {
 			return observation{outcome: o, note: fmt.Sprintf("the %s took %.1f s", r.sc.Action, r.tookFor.Seconds())}
 		}
 		return observation{outcome: o}
@@ -623,9 +651,9 @@ func (r *run) step(st Step, posture *call) observation {
 		r.settle(Actor, Peer) // draining lets the actor's data and FIN be acknowledged
 		return o
 	case CloseOp:
-		o := s.Close()
+		o := r.await(r.start(st.Side, CloseOp, st.Name(), s.Close), "") // a lingering close may block
 		r.settle(st.Side)
-		return observation{outcome: o}
+		return o
 	}
 	// A call of the same kind still in flight on this side would race a new
 	// one for the same bytes: the step observes that call instead.
@@ -682,17 +710,27 @@ func stateObservation(state string, err error) observation {
 // shutdown(SHUT_RDWR) wakes a blocked recv where close does not (Linux);
 // the abortive close that follows sends RST, which wakes a call still blocked
 // on the other end's already-closed socket, and leaves no TIME_WAIT behind.
-func (r *run) teardown() error {
+func (r *run) teardown() (err error) {
 	if r.capture != nil {
 		r.capture.Close()
 	}
 	if r.net != nil {
-		r.net.Restore() // let teardown's RSTs through
-		defer r.net.Close()
+		// Restore lets teardown's RSTs through; a network not removed is a
+		// leak, so both failures make the run an error.
+		err = r.net.Restore()
+		defer func() {
+			if cerr := r.net.Close(); cerr != nil {
+				err = errors.Join(err, fmt.Errorf("removing the network: %w", cerr))
+			}
+		}()
 	}
 	for _, side := range []Side{Actor, Peer} { // in order: runs are alike
 		s := r.sock[side]
 		if s == nil || s.Closed() {
+			continue
+		}
+		if ra, ok := s.(*remoteActor); ok {
+			err = errors.Join(err, ra.kill()) // a helper left running is a leak
 			continue
 		}
 		for _, c := range r.calls {
@@ -712,16 +750,24 @@ func (r *run) teardown() error {
 			}
 		}
 	}
-	return reap(r.calls, teardownBound)
+	return errors.Join(err, reap(r.calls, teardownBound))
 }
 
-// okOrOther records a harness-side action (a network change) as ok, or as
-// other with what failed.
-func okOrOther(err error) probes.Outcome {
+// harnessOp runs a step of the harness's own (a network change, ending a
+// helper process): ok, or a failure that makes the run an error.
+func (r *run) harnessOp(what string, err error) probes.Outcome {
 	if err != nil {
-		return probes.Outcome{Class: schema.ClassOther, Errno: err.Error()}
+		r.failMu.Lock()
+		r.failed = errors.Join(r.failed, fmt.Errorf("%s: %w", what, err))
+		r.failMu.Unlock()
 	}
 	return probes.Outcome{Class: schema.ClassOK}
+}
+
+func (r *run) failure() error {
+	r.failMu.Lock()
+	defer r.failMu.Unlock()
+	return r.failed
 }
 
 func other(s Side) Side {

@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"errors"
 	"net/netip"
 	"sort"
 	"strings"
@@ -43,6 +44,10 @@ const (
 	PollNone  = "none"
 )
 
+// errClosedSocket: a probe that only makes sense on an open socket was asked
+// of a closed one; it is not made.
+var errClosedSocket = errors.New("the socket is closed")
+
 // Conn4 is a connection's 4-tuple, as the system's TCP table keys it.
 type Conn4 struct {
 	Local, Remote netip.AddrPort
@@ -71,6 +76,9 @@ func (s *Socket) Conn() Conn4 { return s.conn }
 // Poll wraps poll(2) / WSAPoll with a zero timeout and reports which events
 // are ready, sorted and joined by "|", or "none".
 func (s *Socket) Poll() (string, error) {
+	if s.Closed() {
+		return "", errClosedSocket
+	}
 	ev, err := pollEvents(s.fd)
 	if err != nil {
 		return "", err
@@ -85,6 +93,9 @@ func (s *Socket) Poll() (string, error) {
 // SoError wraps getsockopt(SO_ERROR): the pending error, which reading clears
 // (socket(7); Winsock SOL_SOCKET options). Outcome class ok means none.
 func (s *Socket) SoError() Outcome {
+	if s.Closed() {
+		return Outcome{} // no observation: the number may be another's now
+	}
 	pend, err := soError(s.fd)
 	if err != nil {
 		return errOutcome(err)

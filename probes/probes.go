@@ -74,7 +74,8 @@ type Listener struct {
 	fd     sysfd
 	family Family
 	port   int
-	once   sync.Once
+	mu     sync.Mutex
+	closed bool
 }
 
 // Listen wraps socket(2), bind(2) to 127.0.0.1 or ::1 on an ephemeral port, and
@@ -106,6 +107,9 @@ func (l *Listener) Family() Family { return l.family }
 // Accept wraps accept(2). The caller bounds it (it blocks until a connection
 // arrives).
 func (l *Listener) Accept() (*Socket, error) {
+	if l.isClosed() {
+		return nil, errStaleTaken // after Close the number may be another's
+	}
 	fd, err := accept(l.fd)
 	if err != nil {
 		return nil, err
@@ -115,9 +119,14 @@ func (l *Listener) Accept() (*Socket, error) {
 
 // Close wraps close(2) / closesocket on the listening socket. Only the first
 // call closes: a second would close a number that may belong to someone else.
-func (l *Listener) Close() (err error) {
-	l.once.Do(func() { err = closeFD(l.fd) })
-	return err
+func (l *Listener) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	return closeFD(l.fd)
 }
 
 // Dial wraps socket(2) and a blocking connect(2) to the loopback address of f.
@@ -173,7 +182,9 @@ func (s *Socket) Closed() bool {
 // descriptor (EBADF, WSAENOTSOCK, …).
 func (s *Socket) call(op func(fd sysfd) (int, error)) (int, error) {
 	if s.Closed() {
-		fdMu.Lock()
+		if !lockWithin(staleLockBound) {
+			return 0, errStaleTaken
+		}
 		defer fdMu.Unlock()
 		if !staleIsFree(s.fd) {
 			return 0, errStaleTaken
@@ -182,9 +193,27 @@ func (s *Socket) call(op func(fd sysfd) (int, error)) (int, error) {
 	return op(s.fd)
 }
 
-// errStaleTaken is reported (as class other) when a closed descriptor's number
-// belongs to something else again, so that a use-after-close probe never
-// touches a descriptor it does not own.
+// staleLockBound limits the wait for fdMu: socket creation holds it only
+// for microseconds (Windows' accept holds it while it blocks), so a probe that
+// cannot have it in time is not made, rather than wait unbounded.
+const staleLockBound = 2 * time.Second
+
+// lockWithin takes fdMu for writing within d, or reports false.
+func lockWithin(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !fdMu.TryLock() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	return true
+}
+
+// errStaleTaken is reported when a closed descriptor's number belongs to
+// something else again, or could not be checked in time, so that a
+// use-after-close probe never touches a descriptor it does not own. It
+// becomes an empty Outcome: not an observation (Observed).
 var errStaleTaken = errors.New("closed descriptor number was reused; use-after-close not probed")
 
 // Observed reports whether o is an observation. It is false only when a call
@@ -307,7 +336,20 @@ func (s *Socket) FillSendBuffer() (int, error) {
 }
 
 // Shutdown wraps shutdown(2) / shutdown (Winsock) on the listening socket.
-func (l *Listener) Shutdown(how How) Outcome { return okOrErr(shutdown(l.fd, how)) }
+// After Close it probes nothing (the number may be another's): the empty
+// Outcome is no observation.
+func (l *Listener) Shutdown(how How) Outcome {
+	if l.isClosed() {
+		return Outcome{}
+	}
+	return okOrErr(shutdown(l.fd, how))
+}
+
+func (l *Listener) isClosed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closed
+}
 
 // AcceptOutcome wraps accept(2) like Accept, and also classifies its error.
 func (l *Listener) AcceptOutcome() (*Socket, Outcome) {

@@ -20,6 +20,19 @@ func noSIGPIPE(fd int) error {
 	return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_NOSIGPIPE, 1)
 }
 
+// sockCloexec is 0: darwin's socket(2) takes no SOCK_CLOEXEC; newSocket holds
+// syscall.ForkLock until lift has made the descriptor close-on-exec.
+const sockCloexec = 0
+
+// acceptCloexec wraps accept(2). darwin has no accept4: the new descriptor is
+// inheritable for the microseconds until lift makes it close-on-exec. Holding
+// ForkLock across a blocking accept would stall every process start, so the
+// window stays; helpers start between scenarios, not during an accept.
+func acceptCloexec(lfd int) (int, error) {
+	nfd, _, err := unix.Accept(lfd)
+	return nfd, err
+}
+
 // setLinger: darwin's SO_LINGER counts clock ticks, SO_LINGER_SEC seconds
 // (<sys/socket.h>). {1, 0} means the same either way; use seconds otherwise.
 func setLinger(fd int, on bool, secs int) error {

@@ -19,6 +19,16 @@ const fionread = unix.SIOCINQ
 
 func noSIGPIPE(int) error { return nil } // per call, see sendFlags
 
+// sockCloexec makes socket(2) return a close-on-exec descriptor, so no helper
+// process inherits it (socket(2), SOCK_CLOEXEC).
+const sockCloexec = unix.SOCK_CLOEXEC
+
+// acceptCloexec wraps accept4(2) with SOCK_CLOEXEC, for the same reason.
+func acceptCloexec(lfd int) (int, error) {
+	nfd, _, err := unix.Accept4(lfd, unix.SOCK_CLOEXEC)
+	return nfd, err
+}
+
 func setLinger(fd int, on bool, secs int) error {
 	l := unix.Linger{Linger: int32(secs)}
 	if on {
@@ -30,8 +40,7 @@ func setLinger(fd int, on bool, secs int) error {
 func threadID() int { return unix.Gettid() }
 
 // blockingCalls are the syscalls our probes block in (sys_unix.go: recvfrom,
-// sendmsg, accept, connect). Accept may be accept or accept4 depending on the
-// architecture's x/sys wrapper.
+// sendmsg, accept4, connect).
 var blockingCalls = map[int]bool{
 	unix.SYS_RECVFROM: true, unix.SYS_SENDMSG: true, unix.SYS_ACCEPT4: true, unix.SYS_CONNECT: true,
 }

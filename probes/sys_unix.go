@@ -5,6 +5,7 @@ package probes
 import (
 	"errors"
 	"net/netip"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -44,10 +45,16 @@ func lift(fd int) (int, error) {
 	return nfd, nil
 }
 
+// newSocket wraps socket(2) and moves the descriptor above fdFloor. It holds
+// syscall.ForkLock for reading meanwhile, as package net does, so that a
+// helper process started at that moment cannot inherit the socket before it
+// is close-on-exec where socket(2) cannot say so itself (darwin: sockCloexec).
 func newSocket(f Family) (int, error) {
 	fdMu.RLock()
 	defer fdMu.RUnlock()
-	fd, err := unix.Socket(domain(f), unix.SOCK_STREAM, unix.IPPROTO_TCP)
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
+	fd, err := unix.Socket(domain(f), unix.SOCK_STREAM|sockCloexec, unix.IPPROTO_TCP)
 	if err != nil {
 		return -1, wrap("socket", err)
 	}
@@ -115,11 +122,15 @@ func connectAddr(fd int, ap netip.AddrPort) error {
 	return wrap("connect", retryEINTR(func() error { return unix.Connect(fd, sockaddr(ap)) }))
 }
 
+// accept wraps a blocking accept(2). fdMu is taken only once a connection
+// has been accepted, to move it above fdFloor: holding it across the wait
+// would hold up every use-after-close probe for as long as accept blocks.
+// The new descriptor is below fdFloor until then, where no stale number of
+// ours lives. It is close-on-exec from the start where the OS can
+// (acceptCloexec).
 func accept(lfd int) (int, error) {
-	fdMu.RLock()
-	defer fdMu.RUnlock()
 	var nfd int
-	err := retryEINTR(func() (err error) { nfd, _, err = unix.Accept(lfd); return err })
+	err := retryEINTR(func() (err error) { nfd, err = acceptCloexec(lfd); return err })
 	if err != nil {
 		return -1, wrap("accept", err)
 	}
@@ -127,6 +138,8 @@ func accept(lfd int) (int, error) {
 		unix.Close(nfd)
 		return -1, wrap("setsockopt", err)
 	}
+	fdMu.RLock()
+	defer fdMu.RUnlock()
 	return lift(nfd)
 }
 

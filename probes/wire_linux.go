@@ -39,8 +39,14 @@ func StartCapture(c Conn4) (*Capture, error) {
 		unix.Close(fd)
 		return nil, wrap("bind", err)
 	}
-	// Room for everything a scenario sends, and for other loopback traffic.
-	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)
+	// Room for everything a scenario sends, and for other loopback traffic:
+	// SO_RCVBUFFORCE (root) is not capped by net.core.rmem_max (socket(7)).
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 4<<20); err != nil {
+		unix.Close(fd)
+		return nil, wrap("setsockopt", err)
+	}
+	// Reading the statistics resets them (packet(7)): start from zero.
+	unix.GetsockoptTpacketStats(fd, unix.SOL_PACKET, unix.PACKET_STATISTICS)
 	return &Capture{fd: fd, conn: c}, nil
 }
 
@@ -53,6 +59,15 @@ func (c *Capture) Segments() ([]Segment, error) {
 	for {
 		n, from, err := unix.Recvfrom(c.fd, buf, unix.MSG_DONTWAIT)
 		if errors.Is(err, unix.EAGAIN) {
+			// A packet the kernel dropped for want of room could have been
+			// ours: then the sequence is not known, and no answer is given.
+			st, err := unix.GetsockoptTpacketStats(c.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS)
+			if err != nil {
+				return nil, wrap("getsockopt", err)
+			}
+			if st.Drops > 0 {
+				return nil, fmt.Errorf("the capture dropped %d packets: segments may be missing", st.Drops)
+			}
 			return segs, nil
 		}
 		if errors.Is(err, unix.EINTR) {
