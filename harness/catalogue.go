@@ -262,7 +262,6 @@ func Catalogue() []Scenario {
 			out = append(out, Scenario{
 				Core:      i < nCore,
 				Bound:     bound,
-				Slow:      bound > 0,
 				ID:        string(f) + "/" + string(b.action) + "/" + b.condition,
 				Title:     b.title,
 				Doc:       b.doc,

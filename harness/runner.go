@@ -45,7 +45,7 @@ type Stats struct {
 	Wall       time.Duration  // the whole scenario, all runs
 	BoundWait  time.Duration  // bounds that expired: calls recorded as blocked
 	SignalWait time.Duration  // waits on a signal (thread in syscall, unacked data, bytes pending) or a grace period in its place
-	Threads    []int          // OS thread ids of the calls (Linux), for leak checks
+	Threads    []int          // OS thread ids of the calls (none on darwin), for leak checks
 	Conns      []probes.Conn4 // the actor's 4-tuple in each run, for outside witnesses
 	WireAt     []time.Time    // when each run's wire step read its capture, for outside witnesses
 }
@@ -104,7 +104,7 @@ func (c Config) RunsOf(sc Scenario) int {
 	if c.Repeat < 1 {
 		c.Repeat = DefaultRepeat
 	}
-	if sc.Slow {
+	if sc.Slow() {
 		return min(c.Repeat, max(c.SlowRepeat, 1))
 	}
 	return c.Repeat
@@ -319,15 +319,10 @@ func (r *run) connectListener() error {
 		return nil
 	}
 	var peer *probes.Socket
-	dial := startCall(Peer, Send, "connect", func() probes.Outcome {
+	if err := r.setupCall(Peer, "connect to the listener", func() (err error) {
 		peer, err = probes.Dial(r.sc.Family, ln.Port())
-		return probes.Outcome{Class: schema.ClassOK}
-	})
-	if _, ok := dial.await(setupBound); !ok {
-		r.calls = append(r.calls, dial)
-		return fmt.Errorf("connect to the listener did not complete in %v", setupBound)
-	}
-	if err != nil {
+		return err
+	}); err != nil {
 		return err
 	}
 	r.sock[Peer] = peer
@@ -349,40 +344,41 @@ func (r *run) connect() error {
 		return err
 	}
 	defer ln.Close()
-	var dialErr error
 	var actor Endpoint
-	dial := startCall(Actor, Send, "connect", func() probes.Outcome {
+	if err := r.setupCall(Actor, fmt.Sprintf("connect to %s port %d", r.sc.Family, ln.Port()), func() (err error) {
 		if r.sc.Action.inProcess() {
-			actor, dialErr = startActor(r.sc.Family, ln.Port())
+			actor, err = startActor(r.sc.Family, ln.Port())
 		} else {
-			actor, dialErr = r.cfg.Transport.Dial(r.sc.Family, ln.Port())
+			actor, err = r.cfg.Transport.Dial(r.sc.Family, ln.Port())
 		}
-		return probes.Outcome{Class: schema.ClassOK}
-	})
-	if _, ok := dial.await(setupBound); !ok {
-		r.calls = append(r.calls, dial)
-		return fmt.Errorf("connect to %s port %d did not complete in %v", r.sc.Family, ln.Port(), setupBound)
-	}
-	if dialErr != nil {
-		return dialErr
+		return err
+	}); err != nil {
+		return err
 	}
 	r.sock[Actor] = actor
 	r.stats.Conns = append(r.stats.Conns, actor.Conn())
-	var acceptErr error
 	var peer Endpoint
-	acc := startCall(Peer, Recv, "accept", func() probes.Outcome {
-		peer, acceptErr = ln.Accept()
-		return probes.Outcome{Class: schema.ClassOK}
-	})
-	if _, ok := acc.await(setupBound); !ok {
-		r.calls = append(r.calls, acc)
-		return fmt.Errorf("accept did not return in %v after connect completed", setupBound)
-	}
-	if acceptErr != nil {
-		return acceptErr
+	if err := r.setupCall(Peer, "accept after connect completed", func() (err error) {
+		peer, err = ln.Accept()
+		return err
+	}); err != nil {
+		return err
 	}
 	r.sock[Peer] = peer
 	return nil
+}
+
+// setupCall runs a blocking setup call (connect, accept) on its own thread
+// within setupBound, like every other call. Its failure, or a call that
+// outlives the bound (left to teardown's reap), is a harness error.
+func (r *run) setupCall(side Side, what string, f func() error) error {
+	var err error
+	c := startCall(side, Send, what, func() probes.Outcome { err = f(); return probes.Outcome{Class: schema.ClassOK} })
+	if _, ok := c.await(setupBound); !ok {
+		r.calls = append(r.calls, c)
+		return fmt.Errorf("%s did not complete in %v", what, setupBound)
+	}
+	return err
 }
 
 func (r *run) setup() error {

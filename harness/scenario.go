@@ -225,10 +225,8 @@ type Scenario struct {
 	Action    Action
 	Steps     []Step
 	// Bound, when set, replaces the configured bound for this scenario's
-	// calls: network scenarios wait out TCP's own timers.
+	// calls: such a scenario is slow (Slow), it waits out TCP's own timers.
 	Bound time.Duration
-	// Slow scenarios take seconds a run; they run Config.SlowRepeat times.
-	Slow bool
 	// Core marks the catalogue of DESIGN §3 (label core).
 	Core bool
 }
@@ -252,7 +250,7 @@ func (s Scenario) Labels() []string {
 	if s.Action.onNetwork() {
 		set["network"], set["needs-root"] = true, true
 	}
-	if s.Slow {
+	if s.Slow() {
 		set["slow"] = true
 	}
 	if s.Core {
@@ -265,6 +263,10 @@ func (s Scenario) Labels() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Slow reports whether the scenario takes seconds a run (it has a bound of
+// its own); it runs Config.SlowRepeat times.
+func (s Scenario) Slow() bool { return s.Bound > 0 }
 
 // Has reports whether the scenario has setup su.
 func (s Scenario) Has(su Setup) bool {
