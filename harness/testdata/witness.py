@@ -124,6 +124,19 @@ def poll(s):
     return out
 
 
+def asleep(tid):
+    """Waits until the thread whose native id lands in tid is asleep (state S
+    in /proc/self/task/TID/stat, proc(5)): blocked in its recv."""
+    end = time.monotonic() + 2
+    while time.monotonic() < end:
+        if tid:
+            with open("/proc/self/task/%d/stat" % tid[0]) as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "S":
+                    return
+        time.sleep(0.0001)
+    raise RuntimeError("the blocked-recv thread never slept")
+
+
 def pair(family):
     fam, host = (socket.AF_INET, "127.0.0.1") if family == "v4" else (socket.AF_INET6, "::1")
     ln = socket.socket(fam, socket.SOCK_STREAM)
@@ -162,9 +175,10 @@ def play(sid, only=None):
         wait_pending(peer, UNREAD)
     blocked = {}
     if cond == "peer-blocked-recv":
-        t = threading.Thread(target=lambda: blocked.update(r=recv(peer, 2)))
+        tid = []
+        t = threading.Thread(target=lambda: (tid.append(threading.get_native_id()), blocked.update(r=recv(peer, 2))))
         t.start()
-        time.sleep(0.05)  # a witness may sleep: it has no /proc signal wiring
+        asleep(tid)
     fd = actor.fileno()
     if action in ("close", "abort"):
         actor.detach()
