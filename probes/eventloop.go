@@ -1,0 +1,184 @@
+package probes
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// What event loops see (DESIGN §3, "Event loops"): a readiness registration
+// read the way epoll, kqueue and AFD poll users read it, and an asynchronous
+// recv outstanding on a completion API (io_uring, IOCP). The portable types
+// live here; each OS supplies watchSocket and startRecv in sibling files
+// (eventloop_linux.go, eventloop_windows.go, eventloop_kqueue.go,
+// eventloop_other.go).
+
+// ErrAsyncUnavailable wraps the reason an OS that has the API refused it
+// here (a kernel without io_uring, a seccomp profile that blocks it, an AFD
+// ioctl an emulator lacks): the step is skipped with that reason.
+var ErrAsyncUnavailable = errors.New("asynchronous API unavailable here")
+
+// Ready is what a readiness registration delivered in one read.
+type Ready struct {
+	// API is the readiness API: "epoll", "kqueue" or "afd".
+	API string
+	// Names are the delivered flags by their native C names, sorted
+	// (EPOLLIN, EPOLLRDHUP; AFD_POLL_DISCONNECT). Empty: nothing delivered.
+	// kqueue fills Filters instead.
+	Names []string
+	// Filters are kqueue's delivered events, EVFILT_READ before EVFILT_WRITE.
+	Filters []KEvent
+}
+
+// KEvent is one delivered kqueue event: the filter, the flags that matter
+// (EV_EOF, EV_ERROR), fflags as an errno name when non-zero, and data
+// (kevent(2)).
+type KEvent struct {
+	Filter string   // EVFILT_READ, EVFILT_WRITE
+	Flags  []string // EV_EOF, EV_ERROR, sorted
+	Fflags string   // errno name of fflags, "" when zero
+	Data   int64
+}
+
+// String is the cell text: "EPOLLIN|EPOLLOUT", "EVFILT_READ[EV_EOF fflags=ECONNRESET data=0] EVFILT_WRITE[data=8192]",
+// or "none" when nothing was delivered.
+func (r Ready) String() string {
+	if len(r.Filters) > 0 {
+		parts := make([]string, 0, len(r.Filters))
+		for _, f := range r.Filters {
+			fields := append([]string{}, f.Flags...)
+			if f.Fflags != "" {
+				fields = append(fields, "fflags="+f.Fflags)
+			}
+			fields = append(fields, fmt.Sprintf("data=%d", f.Data))
+			parts = append(parts, f.Filter+"["+strings.Join(fields, " ")+"]")
+		}
+		return strings.Join(parts, " ")
+	}
+	if len(r.Names) == 0 {
+		return PollNone
+	}
+	return strings.Join(r.Names, "|")
+}
+
+// Watch is a socket registered with the platform's readiness API as the big
+// event loops register it: epoll EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET (libuv,
+// mio), kqueue EVFILT_READ and EVFILT_WRITE with EV_CLEAR (mio), AFD poll on
+// the base handle (wepoll, mio, libuv).
+type Watch struct{ impl watcher }
+
+// watcher is the per-OS registration.
+type watcher interface {
+	// read returns what was delivered since the registration was made or
+	// last read, without waiting.
+	read() (Ready, error)
+	// close removes the registration and frees what it holds; idempotent.
+	close() error
+}
+
+// Watch registers the socket with the platform's readiness API. It returns
+// ErrUnsupported where the OS has none we probe, and an error wrapping
+// ErrAsyncUnavailable where the OS has it but refuses it here.
+func (s *Socket) Watch() (*Watch, error) {
+	if s.Closed() {
+		return nil, errClosedSocket
+	}
+	w, err := watchSocket(s.fd)
+	if err != nil {
+		return nil, err
+	}
+	outstanding.Add(1)
+	return &Watch{impl: w}, nil
+}
+
+// Read returns what the registration delivered since it was made or last
+// read, without waiting: a new edge, or nothing.
+func (w *Watch) Read() (Ready, error) { return w.impl.read() }
+
+// Close removes the registration; idempotent.
+func (w *Watch) Close() error {
+	if w.impl == nil {
+		return nil
+	}
+	err := w.impl.close()
+	w.impl = nil
+	outstanding.Add(-1)
+	return err
+}
+
+// Completion is how an asynchronous recv completed.
+type Completion struct {
+	// API is the completion API: "io_uring" or "iocp".
+	API string
+	// Done is false when nothing completed within the bound: blocked.
+	Done bool
+	// N is the bytes received (0 with no error: end of stream).
+	N int
+	// Errno and Code are the completion's error: io_uring's -res as an
+	// errno name (ECANCELED 125); IOCP's GetQueuedCompletionStatus Win32
+	// error (ERROR_NETNAME_DELETED 64). Empty when it succeeded.
+	Errno string
+	Code  int
+	// WSA and WSACode are WSAGetOverlappedResult's WSAGetLastError for the
+	// same operation (IOCP only): WSAECONNRESET 10054 where GQCS said 64.
+	WSA     string
+	WSACode int
+}
+
+// AsyncRecv is one asynchronous recv outstanding on a socket.
+type AsyncRecv struct{ impl asyncRecv }
+
+// asyncRecv is the per-OS operation.
+type asyncRecv interface {
+	// wait waits up to bound for the completion; Done false when none came.
+	wait(bound time.Duration) Completion
+	// cancel asks the OS to cancel the operation (CancelIoEx,
+	// IORING_OP_ASYNC_CANCEL) without waiting for its completion.
+	cancel() error
+	// close cancels the operation if it is still pending, reaps its
+	// completion within a bound, and frees the ring or port; idempotent.
+	close() error
+}
+
+// StartRecv submits an asynchronous recv of up to max bytes on the socket:
+// IORING_OP_RECV on Linux, an overlapped WSARecv bound to an I/O completion
+// port on Windows. It returns once the OS holds the operation. ErrUnsupported
+// where the OS has no completion API (darwin); an error wrapping
+// ErrAsyncUnavailable where the OS refuses it here.
+func (s *Socket) StartRecv(max int) (*AsyncRecv, error) {
+	if s.Closed() {
+		return nil, errClosedSocket
+	}
+	a, err := startRecv(s.fd, max)
+	if err != nil {
+		return nil, err
+	}
+	outstanding.Add(1)
+	return &AsyncRecv{impl: a}, nil
+}
+
+// Wait waits up to bound for the recv to complete.
+func (a *AsyncRecv) Wait(bound time.Duration) Completion { return a.impl.wait(bound) }
+
+// Cancel asks the OS to cancel the recv; its completion still comes (Wait).
+func (a *AsyncRecv) Cancel() error { return a.impl.cancel() }
+
+// Close cancels the recv if still pending and reaps it; idempotent.
+func (a *AsyncRecv) Close() error {
+	if a.impl == nil {
+		return nil
+	}
+	err := a.impl.close()
+	a.impl = nil
+	outstanding.Add(-1)
+	return err
+}
+
+// outstanding counts registrations and asynchronous operations not yet
+// closed, for the leak test.
+var outstanding atomic.Int64
+
+// Outstanding is how many Watch and AsyncRecv values are not yet closed.
+func Outstanding() int { return int(outstanding.Load()) }

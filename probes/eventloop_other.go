@@ -1,0 +1,14 @@
+//go:build !linux && !windows
+
+package probes
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// startRecv: darwin and the BSDs have no completion API for sockets (kqueue is
+// readiness only; POSIX AIO does not cover sockets on darwin).
+func startRecv(sysfd, int) (asyncRecv, error) {
+	return nil, fmt.Errorf("%w: %s has no completion API for sockets", ErrUnsupported, runtime.GOOS)
+}
