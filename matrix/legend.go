@@ -29,6 +29,7 @@ var classMeaning = map[schema.Class]string{
 	schema.ClassBlocked:       "the call had not returned when its time bound expired; the harness then freed it.",
 	schema.ClassOther:         "any other error; the native name and code say which.",
 	schema.ClassClosed:        "Go's net.ErrClosed: the program's own connection was already closed (the Go net view only).",
+	schema.ClassCancelled:     "an asynchronous recv (io_uring, IOCP) that completed because it was cancelled: ECANCELED, ERROR_OPERATION_ABORTED.",
 }
 
 // LegendNote explains the cells whose "class" is not from the vocabulary.

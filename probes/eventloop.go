@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/closematrix/closematrix/schema"
 )
 
 // What event loops see (DESIGN §3, "Event loops"): a readiness registration
@@ -125,6 +127,22 @@ type Completion struct {
 	// same operation (IOCP only): WSAECONNRESET 10054 where GQCS said 64.
 	WSA     string
 	WSACode int
+}
+
+// Outcome is the completion as a cell: blocked when nothing completed,
+// data or eof by the byte count, else the class of the completion's error
+// (per OS: completionClass) with its native name and number.
+func (c Completion) Outcome() Outcome {
+	switch {
+	case !c.Done:
+		return Outcome{Class: schema.ClassBlocked}
+	case c.Errno != "":
+		return Outcome{Class: completionClass(c.Code), Errno: c.Errno, Code: c.Code}
+	case c.N > 0:
+		return Outcome{Class: schema.ClassData, N: c.N}
+	default:
+		return Outcome{Class: schema.ClassEOF}
+	}
 }
 
 // AsyncRecv is one asynchronous recv outstanding on a socket.

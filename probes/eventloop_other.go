@@ -3,6 +3,8 @@
 package probes
 
 import (
+	"github.com/closematrix/closematrix/schema"
+
 	"fmt"
 	"runtime"
 )
@@ -12,3 +14,6 @@ import (
 func startRecv(sysfd, int) (asyncRecv, error) {
 	return nil, fmt.Errorf("%w: %s has no completion API for sockets", ErrUnsupported, runtime.GOOS)
 }
+
+// completionClass: no completions here.
+func completionClass(int) schema.Class { return schema.ClassOther }

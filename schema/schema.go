@@ -38,6 +38,9 @@ const (
 	// itself closed: net.ErrClosed ("use of closed network connection"),
 	// which Go returns without asking the OS.
 	ClassClosed Class = "closed"
+	// ClassCancelled is an asynchronous operation that completed because it
+	// was cancelled: io_uring's ECANCELED, IOCP's ERROR_OPERATION_ABORTED.
+	ClassCancelled Class = "cancelled"
 )
 
 // Classes lists the vocabulary in the order a legend shows it.
@@ -45,6 +48,7 @@ var Classes = []Class{
 	ClassData, ClassEOF, ClassOK, ClassReset, ClassAborted, ClassBrokenPipe,
 	ClassShutdown, ClassNotConnected, ClassBadDescriptor, ClassNotSocket,
 	ClassInterrupted, ClassTimedOut, ClassUnreachable, ClassWouldBlock, ClassBlocked, ClassOther, ClassClosed,
+	ClassCancelled,
 }
 
 // Outcome is what one observed call returned.
