@@ -181,8 +181,8 @@ func dequeue(port windows.Handle, ms uint32) (*windows.Overlapped, uint32, error
 
 // ---- Readiness: AFD poll ----
 
-// afdWatch is one socket polled through IOCTL_AFD_POLL, one poll
-// outstanding at a time, its completion delivered to a port of its own.
+// afdWatch is one socket polled through IOCTL_AFD_POLL, its completions
+// delivered to a port of its own.
 //
 // Route: like wepoll and mio, the ioctl is issued on a helper handle opened
 // on \Device\Afd (NtCreateFile) and names the socket's base handle
@@ -191,9 +191,12 @@ func dequeue(port windows.Handle, ms uint32) (*windows.Overlapped, uint32, error
 // completion port only, ever (CreateIoCompletionPort), so polling on the
 // socket's own handle, as libuv's uv_poll does, would take the association
 // that StartRecv's port needs on the same socket. Both routes work under
-// Wine 8 (TestAFDRoutes); Wine's afd.c test_poll shows both on Windows
-// (the ioctl on "a socket other than the one passed", and on an
-// \Device\Afd\deadbeef handle).
+// Wine 8 (TestAFDRoutes): Wine's dlls/ntdll/unix/socket.c hands
+// IOCTL_AFD_POLL on any socket handle to the server (server/sock.c,
+// poll_socket), and a handle opened on \Device\Afd is a socket there.
+// Wine's afd.c test_poll shows both on Windows: polling "a socket other
+// than the one passed to NtDeviceIoControlFile()", and through an
+// \Device\Afd\deadbeef handle.
 //
 // Edges: AFD poll is one-shot and level-triggered: a poll completes at once
 // when any polled event holds. mio emulates edge-triggered readiness by
@@ -201,27 +204,44 @@ func dequeue(port windows.Handle, ms uint32) (*windows.Overlapped, uint32, error
 // SockState::feed_event: user_evts &= !afd_events) until its user meets
 // WouldBlock. Read does the same: an event is reported once, and only
 // events not reported yet can complete the re-armed poll, so a second Read
-// shows what is new (an ABORT after a DISCONNECT). LOCAL_CLOSE stays in the
-// mask (mio polls it always); once it is delivered the socket's handle is
-// gone and nothing is re-armed.
+// shows what is new (an ABORT after a DISCONNECT).
+//
+// Close sentinel: besides that event poll, a second poll asks for nothing
+// and stays outstanding until the socket's handle is closed, which
+// completes it with AFD_POLL_LOCAL_CLOSE ("AFD_POLL_CLOSE is always
+// returned, regardless of whether it's polled for", afd.c test_poll, with
+// a mask of 0). The event poll is idle between its completion and the next
+// Read; without the sentinel a close in that gap would go unseen, and the
+// next Read would re-arm on a handle value that may by then be another
+// socket's. Read drains every queued packet before it re-arms, and never
+// re-arms once LOCAL_CLOSE has come (non-exclusive polls on one socket
+// coexist: afd.c test_poll_exclusive).
 type afdWatch struct {
 	mu       sync.Mutex
-	dev      windows.Handle // the handle the ioctl is issued on
+	dev      windows.Handle // the handle the ioctls are issued on
 	ownsDev  bool           // dev is the \Device\Afd helper, closed by close
 	port     windows.Handle
 	base     windows.Handle // the socket's base handle, polled
-	mem      uintptr        // afdOp, LocalAlloc'd
+	mem      uintptr        // [2]afdOp (afdEventOp, afdCloseOp), LocalAlloc'd
+	pending  [2]bool        // the op's packet has not been dequeued
 	interest uint32         // events not delivered yet
-	pending  bool           // a poll is outstanding (its packet not dequeued)
 	gone     bool           // LOCAL_CLOSE delivered: never re-arm
 	closed   bool
 	// status is the last delivered AFD_POLL_HANDLE_INFO.Status, for the
-	// tests' logs (Wine sets STATUS_CONNECTION_RESET with
-	// AFD_POLL_RESET, Windows 0: afd.c check_poll_).
+	// tests' logs (afd.c check_poll_: Windows reports 0 with
+	// AFD_POLL_RESET, Wine's tests expect Wine to differ).
 	status uint32
 }
 
-func (w *afdWatch) op() *afdOp { return (*afdOp)(cmem(w.mem)) }
+// The two polls of an afdWatch.
+const (
+	afdEventOp = 0 // the events not delivered yet
+	afdCloseOp = 1 // the close sentinel: mask 0, completes on LOCAL_CLOSE
+)
+
+func (w *afdWatch) op(i int) *afdOp {
+	return (*afdOp)(cmem(w.mem + uintptr(i)*unsafe.Sizeof(afdOp{})))
+}
 
 // watchSocket polls the socket's base handle through an \Device\Afd helper
 // handle (see afdWatch). Any failure of that route (no SIO_BASE_HANDLE, no
@@ -245,6 +265,10 @@ func newAFDWatch(fd windows.Handle, helper bool) (_ *afdWatch, err error) {
 	w := &afdWatch{dev: base, base: base, interest: afdPollAll}
 	defer func() {
 		if err != nil {
+			w.closed = true
+			if w.pending != [2]bool{} {
+				w.cancelAndReap()
+			}
 			w.release()
 		}
 	}()
@@ -259,10 +283,13 @@ func newAFDWatch(fd windows.Handle, helper bool) (_ *afdWatch, err error) {
 		w.port = 0
 		return nil, wrap("createiocompletionport", err)
 	}
-	if w.mem, err = localAlloc(unsafe.Sizeof(afdOp{})); err != nil {
+	if w.mem, err = localAlloc(2 * unsafe.Sizeof(afdOp{})); err != nil {
 		return nil, err
 	}
-	if err := w.arm(); err != nil {
+	if err := w.arm(afdCloseOp, 0); err != nil {
+		return nil, unavailable(err)
+	}
+	if err := w.arm(afdEventOp, w.interest); err != nil {
 		return nil, unavailable(err)
 	}
 	return w, nil
@@ -309,20 +336,20 @@ func openAFD(name string) (windows.Handle, error) {
 	return h, nil
 }
 
-// arm issues one IOCTL_AFD_POLL for the events not yet delivered, with
-// LOCAL_CLOSE always. STATUS_PENDING and a synchronous STATUS_SUCCESS both
-// queue a completion packet, because ApcContext is non-NULL (afd.c
-// test_poll_completion_port: with a NULL ApcContext no packet is queued;
-// with one, a poll that succeeds at once is dequeued with a zero timeout).
-// Any other status is a synchronous failure, which queues nothing.
-func (w *afdWatch) arm() error {
-	op := w.op()
+// arm issues IOCTL_AFD_POLL for op i with the event mask events.
+// STATUS_PENDING and a synchronous STATUS_SUCCESS both queue a completion
+// packet, because ApcContext is non-NULL (afd.c test_poll_completion_port:
+// with a NULL ApcContext no packet is queued; with one, a poll that
+// succeeds at once is dequeued with a zero timeout). Any other status is a
+// synchronous failure, which queues nothing.
+func (w *afdWatch) arm(i int, events uint32) error {
+	op := w.op(i)
 	*op = afdOp{}
 	op.ov.Internal = uintptr(windows.STATUS_PENDING)
 	op.info = afdPollInfo{
 		Timeout:         math.MaxInt64,
 		NumberOfHandles: 1,
-		Handles:         [1]afdPollHandleInfo{{Handle: w.base, Events: w.interest | afdPollLocalClose}},
+		Handles:         [1]afdPollHandleInfo{{Handle: w.base, Events: events}},
 	}
 	ov := uintptr(unsafe.Pointer(&op.ov))
 	info := uintptr(unsafe.Pointer(&op.info))
@@ -333,38 +360,47 @@ func (w *afdWatch) arm() error {
 	if st != windows.STATUS_SUCCESS && st != windows.STATUS_PENDING {
 		return &ntError{op: "NtDeviceIoControlFile(IOCTL_AFD_POLL)", status: st}
 	}
-	w.pending = true
+	w.pending[i] = true
 	return nil
 }
 
-// reap dequeues the outstanding poll's packet, waiting up to ms. It reports
-// the delivered events and whether a packet came. A poll that was cancelled
+// reap dequeues one packet, waiting up to ms. It reports which poll it
+// completed, its events and whether a packet came. A cancelled poll
 // (STATUS_CANCELLED) delivers nothing.
-func (w *afdWatch) reap(ms uint32) (events uint32, done bool, err error) {
+func (w *afdWatch) reap(ms uint32) (i int, events uint32, done bool, err error) {
 	ov, _, gerr := dequeue(w.port, ms)
 	if ov == nil {
 		if errors.Is(gerr, windows.WAIT_TIMEOUT) {
-			return 0, false, nil
+			return 0, 0, false, nil
 		}
-		return 0, false, wrap("getqueuedcompletionstatus", gerr)
+		return 0, 0, false, wrap("getqueuedcompletionstatus", gerr)
 	}
-	w.pending = false
-	op := w.op()
+	switch ov {
+	case &w.op(afdEventOp).ov:
+		i = afdEventOp
+	case &w.op(afdCloseOp).ov:
+		i = afdCloseOp
+	default:
+		return 0, 0, false, fmt.Errorf("afd watch: a packet for an unknown OVERLAPPED %p", ov)
+	}
+	w.pending[i] = false
+	op := w.op(i)
 	switch st := windows.NTStatus(uint32(op.ov.Internal)); {
 	case st == windows.STATUS_CANCELLED:
-		return 0, true, nil
+		return i, 0, true, nil
 	case st >= 0xC0000000: // NT_ERROR (ntdef.h): severity error
-		return 0, true, &ntError{op: "IOCTL_AFD_POLL completion", status: st}
+		return i, 0, true, &ntError{op: "IOCTL_AFD_POLL completion", status: st}
 	}
 	if op.info.NumberOfHandles >= 1 {
 		w.status = op.info.Handles[0].Status
-		return op.info.Handles[0].Events, true, nil
+		return i, op.info.Handles[0].Events, true, nil
 	}
-	return 0, true, nil
+	return i, 0, true, nil
 }
 
-// read collects every poll completion that has arrived, re-arming after
-// each with the events not yet delivered, until none is waiting; see
+// read drains every queued completion, then re-arms the event poll with
+// the events not yet delivered, and drains again (a poll whose events
+// already hold completes at once), until a drain finds nothing; see
 // afdWatch for why that is an edge. The loop ends because each round that
 // delivers something removes it from the mask; the cap guards a poll that
 // completes with no event.
@@ -375,29 +411,37 @@ func (w *afdWatch) read() (Ready, error) {
 		return Ready{}, errors.New("afd watch: read after close")
 	}
 	var got uint32
-	for i := 0; i < 16 && w.pending; i++ {
-		ev, done, err := w.reap(0)
-		got |= ev
-		if err != nil {
-			return Ready{API: "afd", Names: afdNames(got)}, err
+	ready := func() Ready { return Ready{API: "afd", Names: afdNames(got)} }
+	for round := 0; round < 16; round++ {
+		n := 0
+		for {
+			i, ev, done, err := w.reap(0)
+			if err != nil {
+				return ready(), err
+			}
+			if !done {
+				break
+			}
+			n++
+			got |= ev
+			if ev&afdPollLocalClose != 0 {
+				w.gone = true
+			}
+			if i == afdEventOp {
+				w.interest &^= ev
+			}
 		}
-		if !done {
+		if n == 0 || w.gone || w.pending[afdEventOp] {
 			break
 		}
-		if ev&afdPollLocalClose != 0 {
-			w.gone = true
-			break
-		}
-		w.interest &^= ev
-		if err := w.arm(); err != nil {
-			return Ready{API: "afd", Names: afdNames(got)}, err
+		if err := w.arm(afdEventOp, w.interest); err != nil {
+			return ready(), err
 		}
 	}
-	return Ready{API: "afd", Names: afdNames(got)}, nil
+	return ready(), nil
 }
 
-// close cancels the outstanding poll (CancelIoEx on the handle it was
-// issued on, matched by its OVERLAPPED), reaps its completion within
+// close cancels the outstanding polls, reaps their completions within
 // reapBound, and closes the port and the helper handle. A poll that is not
 // reaped keeps its memory.
 func (w *afdWatch) close() error {
@@ -407,17 +451,34 @@ func (w *afdWatch) close() error {
 		return nil
 	}
 	w.closed = true
+	errs := []error{w.cancelAndReap()}
+	errs = append(errs, w.release())
+	return errors.Join(errs...)
+}
+
+// cancelAndReap cancels each outstanding poll (CancelIoEx on the handle it
+// was issued on, matched by its OVERLAPPED; ERROR_NOT_FOUND: it completed
+// already; ERROR_INVALID_HANDLE: the socket, polled on itself, is closed,
+// which completed the poll) and dequeues the packets within reapBound.
+func (w *afdWatch) cancelAndReap() error {
 	var errs []error
-	if w.pending {
-		err := windows.CancelIoEx(w.dev, &w.op().ov)
+	for i := range w.pending {
+		if !w.pending[i] {
+			continue
+		}
+		err := windows.CancelIoEx(w.dev, &w.op(i).ov)
 		if err != nil && !errors.Is(err, windows.ERROR_NOT_FOUND) && !errors.Is(err, windows.ERROR_INVALID_HANDLE) {
 			errs = append(errs, wrap("cancelioex", err))
 		}
-		if _, done, err := w.reap(millis(reapBound)); !done {
+	}
+	deadline := time.Now().Add(reapBound)
+	for w.pending != [2]bool{} {
+		_, _, done, err := w.reap(millis(time.Until(deadline)))
+		if !done {
 			errs = append(errs, fmt.Errorf("afd watch: poll not reaped within %v (its memory stays allocated): %v", reapBound, err))
+			break
 		}
 	}
-	errs = append(errs, w.release())
 	return errors.Join(errs...)
 }
 
@@ -425,7 +486,7 @@ func (w *afdWatch) close() error {
 // outstanding.
 func (w *afdWatch) release() error {
 	var errs []error
-	if w.mem != 0 && !w.pending {
+	if w.mem != 0 && w.pending == [2]bool{} {
 		windows.LocalFree(windows.Handle(w.mem))
 		w.mem = 0
 	}

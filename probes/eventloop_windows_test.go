@@ -277,6 +277,42 @@ func TestAFDSecondEdge(t *testing.T) {
 	t.Logf("events#2 after the send met the closed peer: %v", readUntil(t, w, eventBound))
 }
 
+// TestAFDCloseBeforeRead: the socket is closed while the event poll is
+// idle (it completed at registration with SEND and nobody has read it
+// since). The close sentinel still sees AFD_POLL_LOCAL_CLOSE, and Read
+// does not re-arm on the closed handle, whose value may be another
+// socket's by then.
+func TestAFDCloseBeforeRead(t *testing.T) {
+	l, err := Listen(V4)
+	if err != nil {
+		t.Fatalf("Listen: %v", err)
+	}
+	defer l.Close()
+	before := Outstanding()
+	c, a := pair(t, l)
+	defer c.Close()
+	w, err := a.Watch()
+	if err != nil {
+		t.Fatalf("Watch: %v", err)
+	}
+	defer checkNoLeak(t, before)
+	defer closeWatch(t, w)
+	expect(t, "own.close", a.Close(), schema.ClassOK, 0)
+	got := readUntil(t, w, eventBound)
+	t.Logf("events after own close, first read: %v", got)
+	if !slices.Contains(got.Names, "AFD_POLL_LOCAL_CLOSE") {
+		t.Errorf("Read after close = %v; the close sentinel saw no AFD_POLL_LOCAL_CLOSE", got)
+	}
+	if aw := w.impl.(*afdWatch); aw.pending[afdEventOp] {
+		t.Error("event poll re-armed after LOCAL_CLOSE")
+	}
+	again, err := w.Read()
+	if err != nil {
+		t.Errorf("second Read: %v", err)
+	}
+	t.Logf("events#2: %v", again)
+}
+
 // TestAFDRoutes: IOCTL_AFD_POLL issued on an \Device\Afd helper handle
 // (wepoll, mio; what watchSocket uses) and on the socket's base handle
 // itself (libuv's uv_poll). Both are what afd.c test_poll does on Windows.
