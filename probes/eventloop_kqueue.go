@@ -85,6 +85,11 @@ func kevent(kq int, changes, events []unix.Kevent_t) (int, error) {
 }
 
 // read retrieves what was delivered since the last read, without waiting.
+// Once the socket's descriptor is closed its knotes are gone ("Calling
+// close() on a file descriptor will remove any kevents that reference the
+// descriptor", kqueue(2)), so a descriptor number taken again later is not
+// watched here: unlike AFD poll (afdWatch's close sentinel), nothing stays
+// tied to the old number.
 func (w *kqWatch) read() (Ready, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

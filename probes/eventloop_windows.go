@@ -569,7 +569,7 @@ type recvOp struct {
 // closed port, which only matters for another overlapped operation.
 type iocpRecv struct {
 	reapMu sync.Mutex // one GetQueuedCompletionStatus at a time; close waits for it
-	mu     sync.Mutex // the fields below
+	mu     sync.Mutex // the state fields below (pending, reaped, result, closed)
 	fd     windows.Handle
 	port   windows.Handle
 	mem    uintptr // recvOp + buffer, LocalAlloc'd
@@ -622,26 +622,26 @@ func startRecv(fd sysfd, max int) (_ asyncRecv, err error) {
 // STATUS_CONNECTION_RESET -> ERROR_NETNAME_DELETED 64, STATUS_CANCELLED ->
 // ERROR_OPERATION_ABORTED 995); WSAGetOverlappedResult maps the same status
 // to a Winsock code (WSAECONNRESET 10054). Once dequeued, the completion is
-// kept and returned again.
+// kept and returned again. Cancel does not wait for a wait in progress.
 func (r *iocpRecv) wait(bound time.Duration) Completion {
 	r.reapMu.Lock()
 	defer r.reapMu.Unlock()
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.reaped || !r.pending {
-		return r.result
+	pending, result := r.pending && !r.closed, r.result
+	r.mu.Unlock()
+	if !pending {
+		return result
 	}
-	r.reap(millis(bound))
-	return r.result
+	c, _ := r.reap(millis(bound))
+	return c
 }
 
 // reap dequeues the packet, waiting up to ms, and records the completion.
-// Callers hold reapMu and mu.
-func (r *iocpRecv) reap(ms uint32) bool {
+// Callers hold reapMu, which keeps close from freeing the memory meanwhile.
+func (r *iocpRecv) reap(ms uint32) (Completion, bool) {
 	ov, n, err := dequeue(r.port, ms)
 	if ov == nil {
-		r.result = Completion{API: "iocp"}
-		return false
+		return Completion{API: "iocp"}, false
 	}
 	c := Completion{API: "iocp", Done: true, N: int(n)}
 	var e windows.Errno
@@ -655,8 +655,10 @@ func (r *iocpRecv) reap(ms uint32) bool {
 	if werr := windows.WSAGetOverlappedResult(r.fd, &r.op().ov, &got, false, &flags); werr != nil && errors.As(werr, &e) {
 		c.WSA, c.WSACode = errnoName(e), int(e)
 	}
+	r.mu.Lock()
 	r.pending, r.reaped, r.result = false, true, c
-	return true
+	r.mu.Unlock()
+	return c, true
 }
 
 // cancel wraps CancelIoEx on the socket with the recv's OVERLAPPED, which
@@ -681,18 +683,22 @@ func (r *iocpRecv) close() error {
 	r.reapMu.Lock()
 	defer r.reapMu.Unlock()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed {
+		r.mu.Unlock()
 		return nil
 	}
 	r.closed = true
+	pending := r.pending
+	r.mu.Unlock()
 	var errs []error
-	if r.pending {
+	if pending {
 		windows.CancelIoEx(r.fd, &r.op().ov)
-		if !r.reap(millis(reapBound)) {
+		if _, ok := r.reap(millis(reapBound)); !ok {
 			errs = append(errs, fmt.Errorf("iocp recv: completion not reaped within %v (its memory stays allocated)", reapBound))
 		}
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	errs = append(errs, r.release())
 	return errors.Join(errs...)
 }

@@ -693,3 +693,35 @@ func TestIOCPIssuerThreadExit(t *testing.T) {
 	got := s.r.Wait(eventBound)
 	t.Logf("completion after the issuing thread exited: %+v -> %v", got, got.Outcome())
 }
+
+// TestIOCPCancelDuringWait: Cancel from another goroutine while a Wait is
+// in progress is not held up by it, and the Wait returns the cancellation.
+func TestIOCPCancelDuringWait(t *testing.T) {
+	l, err := Listen(V4)
+	if err != nil {
+		t.Fatalf("Listen: %v", err)
+	}
+	defer l.Close()
+	before := Outstanding()
+	c, a := pair(t, l)
+	defer c.Close()
+	defer a.Close()
+	r, err := a.StartRecv(64)
+	if err != nil {
+		t.Fatalf("StartRecv: %v", err)
+	}
+	defer checkNoLeak(t, before)
+	defer closeRecv(t, r)
+	done := make(chan Completion)
+	go func() { done <- r.Wait(eventBound) }()
+	time.Sleep(10 * time.Millisecond) // grace: let the Wait start; nothing signals it
+	start := time.Now()
+	if err := r.Cancel(); err != nil {
+		t.Errorf("Cancel: %v", err)
+	}
+	got := <-done
+	t.Logf("Wait during Cancel: %+v -> %v (%v after Cancel)", got, got.Outcome(), time.Since(start).Round(time.Microsecond))
+	if time.Since(start) > eventBound/2 {
+		t.Errorf("Cancel and the Wait took %v: Cancel waited for the Wait", time.Since(start))
+	}
+}
