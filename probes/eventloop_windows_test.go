@@ -51,6 +51,12 @@ import (
 //	IOCP, CancelIoEx then closesocket: ERROR_OPERATION_ABORTED 995; the
 //	  peer reads eof (FIN)
 //	IOCP, own shutdown(SD_SEND): nothing completes (blocked)
+//	IOCP, a WSARecv posted after the peer's linger-0 close: accepted, and
+//	  completes with 0 bytes (eof) (Windows: fails at once with
+//	  WSAECONNRESET and queues no packet, sock.c test_completion_port,
+//	  "hard shutdown")
+//	IOCP, Cancel while another goroutine Waits: the Wait returns
+//	  ERROR_OPERATION_ABORTED within microseconds
 //	IOCP, the issuing thread exits: the recv still completes (5 bytes)
 //	IOCP, a second StartRecv on the same socket: ERROR_INVALID_PARAMETER
 //	  from CreateIoCompletionPort
