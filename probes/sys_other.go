@@ -26,6 +26,7 @@ func setLinger(int, bool, int) error                 { return ErrUnsupported }
 func pending(int) (int, error)                       { return 0, ErrUnsupported }
 func fillSendBuffer(int) (int, error)                { return 0, ErrUnsupported }
 func staleIsFree(int) bool                           { return false }
+func threadSignal() error                            { return ErrUnsupported }
 func familyUnavailable(error) bool                   { return false }
 func threadID() int                                  { return 0 }
 func waitInSyscall(int, time.Duration) (bool, error) { return false, ErrUnsupported }

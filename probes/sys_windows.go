@@ -264,14 +264,6 @@ func familyUnavailable(err error) bool {
 // threadID wraps GetCurrentThreadId.
 func threadID() int { return int(windows.GetCurrentThreadId()) }
 
-// waitInSyscall spends PostureGrace: Windows offers no cheap, unprivileged
-// view of which call another thread is blocked in (that takes a debugger's
-// stack walk or ETW tracing).
-func waitInSyscall(int, time.Duration) (bool, error) {
-	time.Sleep(PostureGrace)
-	return false, nil
-}
-
 // settle polls WSAIoctl(SIO_TCP_INFO, version 0) until BytesInFlight, the
 // sent bytes not yet acknowledged, is 0. Where the ioctl fails (Windows before
 // 10 1703; Wine 8 answers WSAEOPNOTSUPP) there is no signal: it spends
