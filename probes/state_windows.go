@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -112,7 +113,7 @@ func tcpTable(proc *windows.LazyProc) ([]byte, error) {
 			p = unsafe.Pointer(&buf[0])
 		}
 		r, _, _ := syscall.SyscallN(proc.Addr(), uintptr(p), uintptr(unsafe.Pointer(&size)), 0)
-		switch e := windows.Errno(r); {
+		switch e := windows.Errno(ret32(r)); { // a DWORD
 		case e == windows.ERROR_SUCCESS && len(buf) > 0:
 			return unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), 4*len(buf)), nil
 		case e == windows.ERROR_SUCCESS || e == windows.ERROR_INSUFFICIENT_BUFFER:
@@ -204,3 +205,9 @@ func parseMIBTable(b []byte, name string, rowSize int, row func([]byte) mibRow) 
 	}
 	return rows, nil
 }
+
+// tablePoll and tablePollMax pace settleState's reads of the table: GetTcpTable2 is a copy of the table: a fixed 50 µs, as before.
+const (
+	tablePoll    = 50 * time.Microsecond
+	tablePollMax = 50 * time.Microsecond
+)

@@ -38,3 +38,9 @@ func tcpState(int) (string, error)      { return "", ErrUnsupported }
 func lookupState(Conn4) (string, error) { return "", ErrUnsupported }
 func pollEvents(int) ([]string, error)  { return nil, ErrUnsupported }
 func soError(int) (pending, err error)  { return nil, ErrUnsupported }
+
+// tablePoll and tablePollMax pace settleState; here it never polls.
+const (
+	tablePoll    = time.Millisecond
+	tablePollMax = time.Millisecond
+)
