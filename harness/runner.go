@@ -693,7 +693,7 @@ func (r *run) step(st Step, posture *call) observation {
 		o := observation{outcome: probes.Outcome{Class: schema.Class(ev), Errno: pend.Errno, Code: pend.Code}}
 		// The run stops after this step (Isolated), so the recv that
 		// checks the readiness changes nothing another step sees.
-		r.fail(r.CheckReadable(st.Side, st.Name(), pollReadable(ev)))
+		r.fail(r.checkReadable(st.Side, st.Name(), pollReadable(ev)))
 		return o
 	case Wire:
 		segs, err := r.capture.Segments()

@@ -25,7 +25,7 @@ import (
 //     and at the other side's end of stream has received all of them
 //     (byteCount);
 //   - readiness that says readable is followed by a recv that does not
-//     block (CheckReadable).
+//     block (checkReadable).
 
 // errSelfCheck marks a failed self-check in a run's error.
 var errSelfCheck = errors.New("self-check")
@@ -120,12 +120,12 @@ func pollReadable(ev string) bool {
 	return false
 }
 
-// CheckReadable is the self-check of a readiness step (peer.poll; the
+// checkReadable is the self-check of a readiness step (peer.poll; the
 // event-loop steps call it too): when it said readable, a recv on that side
 // must return within the run's bound. It makes that recv, so it may only run
 // where nothing observes the side afterwards (an isolated step). A recv that
 // blocks is a failed self-check, returned as the run's error.
-func (r *run) CheckReadable(side Side, step string, readable bool) error {
+func (r *run) checkReadable(side Side, step string, readable bool) error {
 	if !readable {
 		return nil
 	}
