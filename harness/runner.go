@@ -836,6 +836,7 @@ func (r *run) teardown() (err error) {
 			// while accept holds it). Dialling a closed port costs ~2 s on
 			// Windows, where a refused loopback connect is retried.
 			if c.op == Recv && c.side == Actor && !c.finished() {
+				c.waited = 0 // a bound of its own, not what the step left
 				if _, ok := c.await(DefaultBound); !ok {
 					la.wake() // an accept the listener's close did not wake
 				}
