@@ -55,8 +55,8 @@ func ntThreadState(tid int) (ntThread, error) {
 }
 
 // threadSignal says, once per process, whether the thread states mean
-// anything here: a thread of ours blocked in WaitForSingleObject must read
-// Waiting, and the thread asking must not. Wine 8 answers the call but
+// anything here: the thread asking must read Running, and a thread of ours
+// blocked in WaitForSingleObject must read Waiting. Wine 8 answers the call but
 // reports ThreadState 0 (Initialized) for every thread, blocked or running
 // (observed with TestThreadSignal); its GetThreadIOPendingFlag, the other
 // documented view, says FALSE for a thread blocked in WSARecv. Under Wine
@@ -84,8 +84,9 @@ var threadSignal = sync.OnceValue(func() error {
 	if err != nil {
 		return err
 	}
-	if self.State == kThreadWaiting {
-		return fmt.Errorf("the asking thread itself reads Waiting (ThreadState %d, WaitReason %d)", self.State, self.WaitReason)
+	if self.State != kThreadRunning {
+		// It is running this very code. (Wine: 0, Initialized.)
+		return fmt.Errorf("the asking thread itself reads ThreadState %d, not Running (%d)", self.State, kThreadRunning)
 	}
 	deadline := time.Now().Add(time.Second)
 	for {
