@@ -52,6 +52,12 @@ func mibStateName(n uint32) string {
 // function documents WSAEINVAL for an unknown code and WSAEOPNOTSUPP for one
 // that "cannot be realized"; Wine 8 answers WSAEOPNOTSUPP. State then looks
 // the connection up with GetTcpTable2 instead.
+//
+// After a reset a still-open socket's connection is gone. Whether Windows
+// then answers TCPSTATE_CLOSED or fails the ioctl is not documented; either
+// way the word is CLOSED: TCPSTATE_CLOSED maps to it, and a failed ioctl
+// falls back to the table, where no row for an open socket reads CLOSED
+// too (Socket.State).
 func tcpState(fd windows.Handle) (string, error) {
 	ti, err := tcpInfo(fd)
 	if err != nil {
