@@ -245,3 +245,24 @@ func TestReadablePollThenBlockedRecvIsAnError(t *testing.T) {
 	})
 	wantError(t, rec, "self-check: peer.poll said readable, yet a recv then blocked")
 }
+
+// TestTeardownDialsOnlyABlockedAccept: where closing the listener wakes the
+// accept blocked on it (Windows, darwin, Wine), teardown must not dial the
+// closed port (a refused loopback connect takes ~2 s on Windows); where it
+// does not (Linux), one connection is what frees the accept.
+func TestTeardownDialsOnlyABlockedAccept(t *testing.T) {
+	before := wakeDials.Load()
+	rec, _ := Run(scenario(t, "v4/listener-close/own-blocked-accept"), Config{Repeat: 1})
+	if rec.Status != schema.StatusObserved {
+		t.Fatalf("status %s (%s)", rec.Status, rec.Reason)
+	}
+	woken := rec.Steps[0].Outcome.Class != schema.ClassBlocked
+	dials := wakeDials.Load() - before
+	t.Logf("blocked-accept %s; teardown dialled %d times", rec.Steps[0].Outcome, dials)
+	if woken && dials != 0 {
+		t.Errorf("the close woke the accept (%s), yet teardown dialled the closed port %d times", rec.Steps[0].Outcome, dials)
+	}
+	if !woken && dials == 0 {
+		t.Error("the accept stayed blocked, yet teardown did not dial to free it")
+	}
+}

@@ -71,7 +71,12 @@ func (s *Socket) State() (string, error) {
 	if st, err := tcpState(s.fd); err == nil {
 		return st, nil
 	}
-	st, err := LookupState(s.conn)
+	return openFromTable(LookupState(s.conn))
+}
+
+// openFromTable is an open socket's state read from the table: a connection
+// the table does not list is gone, CLOSED.
+func openFromTable(st string, err error) (string, error) {
 	if err == nil && st == StateNone {
 		return StateClosed, nil
 	}
