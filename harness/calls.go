@@ -16,7 +16,7 @@ type call struct {
 	side Side
 	op   Op     // Recv or Send
 	step string // the step that started it
-	tid  int    // the OS thread's id (gettid, GetCurrentThreadId; 0 on darwin)
+	tid  int    // the OS thread's id (gettid, GetCurrentThreadId, thread_selfid)
 	done chan probes.Outcome
 	res  *probes.Outcome
 	// end is when f returned; written before done is sent, so it may be

@@ -55,7 +55,7 @@ type Stats struct {
 	Wall       time.Duration  // the whole scenario, all runs
 	BoundWait  time.Duration  // bounds that expired: calls recorded as blocked
 	SignalWait time.Duration  // waits on a signal (thread in syscall, unacked data, bytes pending) or a grace period in its place
-	Threads    []int          // OS thread ids of the calls (none on darwin), for leak checks
+	Threads    []int          // OS thread ids of the calls, for leak checks
 	Conns      []probes.Conn4 // the actor's 4-tuple in each run, for outside witnesses
 	WireAt     []time.Time    // when each run's wire step read its capture, for outside witnesses
 }
