@@ -65,6 +65,9 @@ type observation struct {
 	outcome probes.Outcome
 	note    string
 	skipped string // why the step could not be observed here; outcome is then empty
+	// segments, on a wire step, is every segment the side sent, pure ACKs
+	// included, numbered in the capture's order of both directions.
+	segments []schema.Segment
 }
 
 // skipError says a scenario cannot be played here at all (no ::1, no
@@ -209,6 +212,12 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 			// (the cell's text), not to whichever run came first.
 			if count[o] > count[step.Outcome] || count[o] == count[step.Outcome] && o.String() < step.Outcome.String() {
 				step.Outcome = o
+			}
+		}
+		for _, run := range runs { // a wire step's segments: the first run that saw the outcome recorded
+			if run[i].skipped == "" && run[i].outcome == step.Outcome && len(run[i].segments) > 0 {
+				step.Segments = run[i].segments
+				break
 			}
 		}
 		if len(order) > 1 {
@@ -614,12 +623,22 @@ func (r *run) step(st Step, posture *call) observation {
 		}
 		return observation{outcome: probes.Outcome{Class: schema.Class(ev), Errno: pend.Errno, Code: pend.Code}}
 	case Wire:
-		segs, err := r.capture.Segments()
+		all, err := r.capture.Packets()
 		r.stats.WireAt = append(r.stats.WireAt, time.Now())
 		if err != nil {
 			return observation{skipped: "wire capture: " + err.Error()}
 		}
-		return observation{outcome: probes.Outcome{Class: schema.Class(probes.WireClass(segs))}}
+		// The capture follows the actor's 4-tuple: what the actor sent is
+		// FromLocal, what the peer sent comes back to it.
+		var segs []probes.Segment
+		var recs []schema.Segment
+		for seq, p := range all {
+			if p.FromLocal == (st.Side == Actor) {
+				segs = append(segs, p.Segment)
+				recs = append(recs, schema.Segment{Seq: seq, Flags: p.Flags(), Len: p.Data})
+			}
+		}
+		return observation{outcome: probes.Outcome{Class: schema.Class(probes.WireClass(segs))}, segments: recs}
 	case Up:
 		return observation{outcome: r.harnessOp("net.up", r.net.Restore())}
 	case ActionOp:

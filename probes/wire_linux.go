@@ -10,15 +10,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Capture records the TCP segments one end of a connection sends on the
-// loopback interface, through an AF_PACKET socket (packet(7)) read with x/sys:
-// no libpcap.
+// Capture records the TCP segments of one connection on the loopback
+// interface, both directions, through an AF_PACKET socket (packet(7)) read
+// with x/sys: no libpcap.
 type Capture struct {
 	fd   int
-	conn Conn4 // the sender's 4-tuple: Local sends to Remote
+	conn Conn4    // the watched end's 4-tuple: Local sends to Remote
+	seen []Packet // every segment of the connection read so far, in order
 }
 
-// StartCapture starts recording the segments c.Local sends to c.Remote.
+// StartCapture starts recording the segments c.Local sends to c.Remote and
+// those it receives back.
 func StartCapture(c Conn4) (*Capture, error) {
 	lo, err := net.InterfaceByName("lo")
 	if err != nil {
@@ -51,10 +53,26 @@ func StartCapture(c Conn4) (*Capture, error) {
 }
 
 // Segments reads everything captured so far and returns the segments of the
-// watched direction, in order. On loopback every packet is seen twice, going
-// out and coming in; only the outgoing copy (PACKET_OUTGOING) is kept.
+// watched direction (Local to Remote), in order.
 func (c *Capture) Segments() ([]Segment, error) {
+	all, err := c.Packets()
 	var segs []Segment
+	for _, p := range all {
+		if p.FromLocal {
+			segs = append(segs, p.Segment)
+		}
+	}
+	return segs, err
+}
+
+// Packets reads everything captured so far and returns the segments of both
+// directions since the capture started, in the order they went out. On
+// loopback every packet is seen twice, going out and coming in; only the
+// outgoing copy (PACKET_OUTGOING) is kept, and the two directions share the
+// one socket's queue, so their order is the order of transmission.
+func (c *Capture) Packets() ([]Packet, error) {
+	segs := c.seen
+	defer func() { c.seen = segs }()
 	buf := make([]byte, 65536)
 	for {
 		n, from, err := unix.Recvfrom(c.fd, buf, unix.MSG_DONTWAIT)
@@ -79,8 +97,13 @@ func (c *Capture) Segments() ([]Segment, error) {
 		if ll, ok := from.(*unix.SockaddrLinklayer); !ok || ll.Pkttype != unix.PACKET_OUTGOING {
 			continue
 		}
-		if src, dst, seg, ok := parseTCP(buf[:n]); ok && src == c.conn.Local && dst == c.conn.Remote {
-			segs = append(segs, seg)
+		if src, dst, seg, ok := parseTCP(buf[:n]); ok {
+			switch {
+			case src == c.conn.Local && dst == c.conn.Remote:
+				segs = append(segs, Packet{seg, true})
+			case src == c.conn.Remote && dst == c.conn.Local:
+				segs = append(segs, Packet{seg, false})
+			}
 		}
 	}
 }
@@ -130,7 +153,7 @@ func parseTCP(p []byte) (src, dst netip.AddrPort, seg Segment, ok bool) {
 		return
 	}
 	flags := tcp[13]
-	seg = Segment{Data: len(tcp) - off, FIN: flags&0x01 != 0, RST: flags&0x04 != 0}
+	seg = Segment{Data: len(tcp) - off, FIN: flags&0x01 != 0, RST: flags&0x04 != 0, PSH: flags&0x08 != 0, ACK: flags&0x10 != 0}
 	src = netip.AddrPortFrom(sa, binary.BigEndian.Uint16(tcp[0:2]))
 	dst = netip.AddrPortFrom(da, binary.BigEndian.Uint16(tcp[2:4]))
 	return src, dst, seg, true

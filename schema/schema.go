@@ -138,6 +138,20 @@ type Step struct {
 	// Skipped, when set, says why this step could not be observed here (the
 	// system offers no such view); Outcome is then empty and is no behaviour.
 	Skipped string `json:"skipped,omitempty"`
+	// Segments, on a wire step (wire.actor, wire.peer), lists every segment
+	// that side sent from the action to the step, pure ACKs included, in one
+	// run whose Outcome is the step's. Seq numbers the segments of both
+	// sides in the order they went on the wire, so that the two wire steps
+	// of a scenario interleave into one exchange (the ladder diagram,
+	// claim 14). Absent in files written before it existed.
+	Segments []Segment `json:"segments,omitempty"`
+}
+
+// Segment is one TCP segment a wire step saw.
+type Segment struct {
+	Seq   int    `json:"seq"`           // position in the connection's capture, both directions, from 0
+	Flags string `json:"flags"`         // FIN, RST, PSH, ACK joined by "+" (FIN+ACK); "" for none
+	Len   int    `json:"len,omitempty"` // payload bytes
 }
 
 // Variant is one distinct outcome of an unstable step.
