@@ -3,8 +3,10 @@ package matrix
 import (
 	"bytes"
 	"compress/gzip"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // TestPublishBudget renders 30 real-shaped columns × 200 scenarios and holds
@@ -48,5 +50,25 @@ func TestPublishBudget(t *testing.T) {
 	}
 	if took > 5*time.Second {
 		t.Errorf("merge and render took %v, budget 1 s", took)
+	}
+}
+
+// TestTextReadsAt100Columns renders the terminal table for 24 real-shaped
+// columns and for the committed results: no line may be wider than 100.
+func TestTextReadsAt100Columns(t *testing.T) {
+	m, err := Merge(syntheticFiles(t, 24, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, m := range map[string]*Matrix{"24 synthetic columns": m, "fixtures": fixtureMatrix(t)} {
+		var buf bytes.Buffer
+		if err := WriteText(&buf, m); err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(buf.String(), "\n") {
+			if n := utf8.RuneCountInString(line); n > 100 {
+				t.Errorf("%s: line %d is %d wide: %s", name, i+1, n, line)
+			}
+		}
 	}
 }

@@ -71,7 +71,7 @@ func syntheticFiles(t testing.TB, n, k int) []*schema.File {
 		return f
 	}
 	linux, gonet, wine := load("../results/linux-amd64.json"), load("../results/linux-amd64-gonet.json"), load("../results/windows-amd64-wine.json")
-	wire := load("testdata/wire-linux-amd64.json")
+	wire := load("testdata/wire/linux-amd64.json")
 	withWire := func(f *schema.File) []schema.Scenario {
 		byID := map[string]schema.Scenario{}
 		for _, sc := range wire.Scenarios {
