@@ -33,7 +33,6 @@ func TestDiffKinds(t *testing.T) {
 		"outcome v6/close/idle peer.send#2",
 		"status v6/close/own-blocked-recv ",
 		"scenario-added v6/shutdown-rdwr/own-blocked-recv ",
-		"scenario-added v4/close/orderly-release-wire ",
 		"scenario-removed v4/listen/close ",
 	}
 	if !slices.Equal(got, want) {
