@@ -259,6 +259,9 @@ func TestHTMLAtScaleInBrowser(t *testing.T) {
 	// Windows has no capture: its ladder says so.
 	b.click(`document.querySelector('section.view:not([hidden]) tr.r[data-id="v4/close/orderly-release"]').children[3]`)
 	noCapWindows := b.str(`(document.querySelector("#detail .nocap") || {textContent: ""}).textContent`)
+	// Linux captured the -wire twin: the plain scenario's ladder points there.
+	b.click(`document.querySelector('section.view:not([hidden]) tr.r[data-id="v4/close/orderly-release"]').children[2]`)
+	twin := b.str(`(document.querySelector("#detail .nocap a") || {textContent: ""}).textContent`)
 
 	// Keyboard: from the search box, Tab past the checkbox, the first
 	// scenario's ladder button and permalink, to its first cell.
@@ -301,6 +304,9 @@ func TestHTMLAtScaleInBrowser(t *testing.T) {
 	}
 	if !strings.Contains(noCapWindows, "no capture on this platform") {
 		t.Errorf("Windows ladder of v4/close/orderly-release says %q, want no capture on this platform", noCapWindows)
+	}
+	if twin != "v4/close/orderly-release-wire" {
+		t.Errorf("Linux ladder of v4/close/orderly-release links %q, want its -wire twin", twin)
 	}
 	if !strings.HasPrefix(focused, "v4/close/idle ") || !strings.HasPrefix(keyPanel, "v4/close/idle ") {
 		t.Errorf("Tab from the search box focused %q, panel shows %q; want the first cell of v4/close/idle", focused, keyPanel)

@@ -96,6 +96,7 @@ type (
 	htmlClaim struct {
 		ID         int
 		Text, Note string
+		Source     string // when the claim has its own, not ClaimsSource
 		Verdicts   [][]htmlVerdict // per folded column
 		Agree      bool            // every platform has the same verdict
 	}
@@ -272,6 +273,9 @@ func htmlClaims(m *Matrix, cols []FoldCol) []htmlClaim {
 	var out []htmlClaim
 	for _, cr := range m.Claims {
 		hc := htmlClaim{ID: cr.Claim.ID, Text: cr.Claim.Text, Note: cr.Claim.Note, Agree: true}
+		if cr.Claim.Source != ClaimsSource {
+			hc.Source = cr.Claim.Source
+		}
 		var first Verdict
 		for j := range cols {
 			fc := &cols[j]

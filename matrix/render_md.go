@@ -115,7 +115,7 @@ func foldedText(parts []FoldPart, text func(Cell) string) string {
 }
 
 func mdTail(m *Matrix) []string {
-	l := []string{"", "## Claims", "", "Source: " + md(ClaimsSource) + " (claims 1–10); the classic answer on closing a TCP connection (14). Each claim is evaluated per platform by class (see its note).", ""}
+	l := []string{"", "## Claims", "", "Source: " + md(ClaimsSource) + ", unless a claim names its own. Each claim is evaluated per platform by class (see its note).", ""}
 	for _, v := range m.Layout() {
 		header := []string{"#", "claim (" + v.Name + " view)"}
 		for _, fc := range v.Cols {
@@ -133,6 +133,9 @@ func mdTail(m *Matrix) []string {
 	}
 	for _, cr := range m.Claims {
 		l = append(l, "", fmt.Sprintf("**%d. %s**", cr.Claim.ID, md(cr.Claim.Text)), "", "_"+md(cr.Claim.Note)+"_", "")
+		if cr.Claim.Source != ClaimsSource {
+			l = append(l, "Source: "+md(cr.Claim.Source)+".", "")
+		}
 		for _, pv := range cr.Verdicts {
 			l = append(l, fmt.Sprintf("- %s: **%s** — %s", md(pv.Platform), pv.Verdict, md(pv.verdictDetail())))
 		}
