@@ -96,7 +96,7 @@ type (
 	htmlClaim struct {
 		ID         int
 		Text, Note string
-		Source     string // when the claim has its own, not ClaimsSource
+		Source     string          // when the claim has its own, not ClaimsSource
 		Verdicts   [][]htmlVerdict // per folded column
 		Agree      bool            // every platform has the same verdict
 	}
