@@ -48,6 +48,7 @@ type Stats struct {
 	Threads    []int          // OS thread ids of the calls (none on darwin), for leak checks
 	Conns      []probes.Conn4 // the actor's 4-tuple in each run, for outside witnesses
 	WireAt     []time.Time    // when each run's wire step read its capture, for outside witnesses
+	CaptureAt  []time.Time    // when each run's capture started, for outside witnesses
 }
 
 // Add accumulates o into s.
@@ -58,6 +59,7 @@ func (s *Stats) Add(o Stats) {
 	s.Threads = append(s.Threads, o.Threads...)
 	s.Conns = append(s.Conns, o.Conns...)
 	s.WireAt = append(s.WireAt, o.WireAt...)
+	s.CaptureAt = append(s.CaptureAt, o.CaptureAt...)
 }
 
 // observation is one step's result in one run.
@@ -283,6 +285,7 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 		if r.capture, err = probes.StartCapture(r.sock[Actor].Conn()); err != nil {
 			return nil, fmt.Errorf("wire capture: %w", err)
 		}
+		r.stats.CaptureAt = append(r.stats.CaptureAt, time.Now())
 	}
 	act := r.act()
 	if err := r.failure(); err != nil {
