@@ -272,6 +272,9 @@ func TestHTMLAtScaleInBrowser(t *testing.T) {
 	}
 	focused := b.str(`document.activeElement.closest("tr") ? document.activeElement.closest("tr").getAttribute("data-id") + " " + document.activeElement.closest("tr").children[1].textContent : document.activeElement.outerHTML.slice(0, 80)`)
 	keyPanel := b.str(`document.getElementById("detail").hidden ? "" : document.querySelector("#detail h3").textContent`)
+	// Arrow keys: down a row, right a column.
+	b.do(chromedp.KeyEvent(kb.ArrowDown), chromedp.KeyEvent(kb.ArrowRight))
+	arrowed := b.str(`document.querySelector("#detail h3").textContent + " | " + document.querySelector("#detail .who").textContent`)
 
 	// A permalink opens with its scenario in view.
 	b.do(chromedp.Navigate(pageURL+"#v6/shutdown-rd/idle"), chromedp.WaitVisible(chromedp.ID("filter")))
@@ -310,6 +313,9 @@ func TestHTMLAtScaleInBrowser(t *testing.T) {
 	}
 	if !strings.HasPrefix(focused, "v4/close/idle ") || !strings.HasPrefix(keyPanel, "v4/close/idle ") {
 		t.Errorf("Tab from the search box focused %q, panel shows %q; want the first cell of v4/close/idle", focused, keyPanel)
+	}
+	if !strings.HasPrefix(arrowed, "v4/close/idle peer.state | Windows") {
+		t.Errorf("after ArrowDown, ArrowRight the panel shows %q, want v4/close/idle peer.state on Windows", arrowed)
 	}
 	if top < 0 || top > height/2 {
 		t.Errorf("permalink #v6/shutdown-rd/idle: the scenario is at %d px of %d", top, height)
