@@ -36,6 +36,21 @@ type Cell struct {
 	Reason   string           // why a cell is skipped, error or missing
 	Note     string           // the step's note, if the harness wrote one
 	Segments []schema.Segment // a wire step's segments, when recorded
+	// Observation marks a step that looks rather than calls (a state, poll
+	// events, the wire): its class holds the observation's own words, even
+	// where a word is also a class ("data", a wire step's data segment).
+	Observation bool
+}
+
+// observationStep tells the steps whose class is their own words from the
+// calls: wire.<side>, and <side>.state, .poll and .events (#n or not).
+func observationStep(name string) bool {
+	if strings.HasPrefix(name, "wire.") {
+		return true
+	}
+	_, what, _ := strings.Cut(name, ".")
+	what, _, _ = strings.Cut(what, "#")
+	return what == "state" || what == "poll" || what == "events"
 }
 
 // stepCell builds a cell from a recorded step: skipped when the platform
@@ -47,7 +62,7 @@ func stepCell(st *schema.Step) Cell {
 	if st.Skipped != "" {
 		return Cell{Status: CellSkipped, Reason: st.Skipped, Note: st.Note}
 	}
-	c := Cell{Status: CellObserved, Outcome: st.Outcome, Note: st.Note, Segments: st.Segments}
+	c := Cell{Status: CellObserved, Outcome: st.Outcome, Note: st.Note, Segments: st.Segments, Observation: observationStep(st.Name)}
 	if len(st.Variants) > 1 {
 		c.Variants = slices.Clone(st.Variants)
 		slices.SortStableFunc(c.Variants, func(a, b schema.Variant) int {
@@ -151,7 +166,7 @@ func (c Cell) Short() string {
 	default:
 		return string(c.Status)
 	}
-	s := shortOutcome(c.Outcome)
+	s := shortOutcome(c.Outcome, c.Observation)
 	if len(c.Variants) > 0 {
 		s += " ~"
 	}
@@ -159,8 +174,8 @@ func (c Cell) Short() string {
 }
 
 // shortOutcome is one outcome's compact text; see Cell.Short.
-func shortOutcome(o schema.Outcome) string {
-	if _, call := classMarks[o.Class]; !call {
+func shortOutcome(o schema.Outcome, observation bool) string {
+	if _, call := classMarks[o.Class]; !call || observation {
 		// An observation's own words (a state, poll events, segments): a
 		// pending SO_ERROR beside them is in the full outcome.
 		s := string(o.Class)
@@ -213,7 +228,7 @@ var classMarks = map[schema.Class]string{
 func (c Cell) Mark() string {
 	switch c.Status {
 	case CellObserved:
-		if m, ok := classMarks[c.Outcome.Class]; ok {
+		if m, ok := classMarks[c.Outcome.Class]; ok && !c.Observation {
 			return m
 		}
 		return "·"

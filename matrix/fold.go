@@ -204,7 +204,7 @@ func behaviourText(c Cell) string {
 	parts := make([]string, len(outs))
 	for i, o := range outs {
 		parts[i] = string(o.Class)
-		if o.Class == schema.ClassData {
+		if o.Class == schema.ClassData && !c.Observation {
 			parts[i] = fmt.Sprintf("data %d", o.N)
 		}
 	}

@@ -83,6 +83,11 @@ func TestCellShort(t *testing.T) {
 	if m := (Cell{Status: CellObserved, Outcome: schema.Outcome{Class: "FIN_WAIT_2"}}).Mark(); m != "·" {
 		t.Errorf("state mark %q", m)
 	}
+	// A wire step's "data" is a segment, not recv's class data.
+	wire := stepCell(&schema.Step{Name: "wire.peer", Outcome: schema.Outcome{Class: "data"}})
+	if wire.Mark() != "·" || wire.Short() != "data" {
+		t.Errorf("wire.peer data: mark %q, short %q", wire.Mark(), wire.Short())
+	}
 	for _, c := range schema.Classes {
 		if MarkOf(c) == "" {
 			t.Errorf("class %s has no mark", c)

@@ -181,7 +181,7 @@ func WriteHTML(w io.Writer, m *Matrix) error {
 						for _, fp := range v.Cols[j].Fold(r) {
 							c := fp.Cell
 							class := "" // only the vocabulary's classes have a colour; a state's words do not
-							if MarkOf(c.Class()) != "" {
+							if MarkOf(c.Class()) != "" && !c.Observation {
 								class = string(c.Class())
 							}
 							hp := htmlPart{Who: fp.Who, Mark: c.Mark(), Short: oneLine(c.Short()), Class: class,
