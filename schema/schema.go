@@ -128,8 +128,9 @@ type Scenario struct {
 // (actor.state, peer.state) the RFC 793 state name (ESTABLISHED, FIN_WAIT_2,
 // CLOSE_WAIT, TIME_WAIT, …) or "none"; peer.poll the ready events sorted and
 // joined by "|" (POLLIN|POLLOUT) or "none", with SO_ERROR's pending error in
-// Errno and Code; wire.actor the segments the actor sent, in order and joined
-// by "," (each "data", "FIN", "RST" or several joined by "+"), or "none".
+// Errno and Code; wire.actor (wire.peer) the segments the actor (the peer)
+// sent, in order and joined by "," (each "data", "FIN", "RST" or several
+// joined by "+"), or "none".
 type Step struct {
 	Name     string    `json:"name"`     // <side>.<what>[#n], e.g. peer.recv#2; wire.<side>
 	Outcome  Outcome   `json:"outcome"`  // the most frequent outcome
