@@ -121,10 +121,10 @@ wine-deps:
 
 # bench: the catalogue's wall time, a scenario's median and p95, and the
 # share of time spent waiting (bounds that expired, signals), then the
-# matrix's render benchmark.
+# matrix's render benchmarks (30 columns × 200 scenarios: budget 1 s).
 bench:
 	@$(GO) test ./harness -run '^$$' -bench Catalogue -benchtime 1x | grep -E '^(Benchmark|ok)'
-	@$(GO) test ./matrix -run '^$$' -bench RenderHTML -benchmem | grep -E '^(Benchmark|ok)'
+	@$(GO) test ./matrix -run '^$$' -bench 'RenderHTML|Publish30x200' -benchmem | grep -E '^(Benchmark|ok)'
 
 clean:
 	rm -rf $(BIN)

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"slices"
 	"time"
 
 	"github.com/closematrix/closematrix/probes"
@@ -140,12 +141,15 @@ var sequences = []body{
 			"while the peer, the active closer, waits in TIME_WAIT (2 MSL, RFC 793 §3.5)."},
 }
 
-// wired are the core bodies also played with a capture of what the actor puts
-// on the wire (wire.actor), which settles whether a FIN or an RST went out
-// (claims 7 and 9). The capture needs root and Linux.
+// wired are the core bodies and orderly releases also played with a capture
+// of what each end puts on the wire (wire.actor, wire.peer), which settles
+// whether a FIN or an RST went out (claims 7 and 9), whether the passive
+// closer's FIN rode on its ACK (claim 14), and draws the ladder diagram.
+// The capture needs root and Linux.
 var wired = map[string]bool{
 	"close/idle": true, "close/unread-at-actor": true, "close/own-blocked-recv": true, "abort/idle": true,
 	"shutdown-wr/idle": true, "shutdown-rd/idle": true, "shutdown-rdwr/idle": true,
+	"close/orderly-release": true, "close/after-peer-closed": true,
 }
 
 // senders are about data in flight: a peer blocked in send because the actor
@@ -253,12 +257,12 @@ func Catalogue() []Scenario {
 	bodies = append(bodies, listeners...)
 	bodies = append(bodies, processes...)
 	bodies = append(bodies, networks...)
-	for _, b := range core {
+	for _, b := range append(slices.Clone(core), sequences...) {
 		if wired[string(b.action)+"/"+b.condition] {
 			b.condition += "-wire"
-			b.steps += " wire.actor" // the state and poll steps are the core scenario's
-			b.title += ", with the actor's segments captured"
-			b.doc += " The capture records which segments (data, FIN, RST) the actor sent."
+			b.steps += " wire.actor wire.peer" // the state and poll steps are the core scenario's
+			b.title += ", with both ends' segments captured"
+			b.doc += " The capture records which segments (data, FIN, RST, ACK) each end sent, in order."
 			bodies = append(bodies, b)
 		}
 	}

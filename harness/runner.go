@@ -58,6 +58,7 @@ type Stats struct {
 	Threads    []int          // OS thread ids of the calls, for leak checks
 	Conns      []probes.Conn4 // the actor's 4-tuple in each run, for outside witnesses
 	WireAt     []time.Time    // when each run's wire step read its capture, for outside witnesses
+	CaptureAt  []time.Time    // when each run's capture started, for outside witnesses
 }
 
 // Add accumulates o into s.
@@ -68,6 +69,7 @@ func (s *Stats) Add(o Stats) {
 	s.Threads = append(s.Threads, o.Threads...)
 	s.Conns = append(s.Conns, o.Conns...)
 	s.WireAt = append(s.WireAt, o.WireAt...)
+	s.CaptureAt = append(s.CaptureAt, o.CaptureAt...)
 }
 
 // observation is one step's result in one run.
@@ -75,6 +77,9 @@ type observation struct {
 	outcome probes.Outcome
 	note    string
 	skipped string // why the step could not be observed here; outcome is then empty
+	// segments, on a wire step, is every segment the side sent, pure ACKs
+	// included, numbered in the capture's order of both directions.
+	segments []schema.Segment
 }
 
 // skipError says a scenario cannot be played here at all (no ::1, no
@@ -221,6 +226,12 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 				step.Outcome = o
 			}
 		}
+		for _, run := range runs { // a wire step's segments: the first run that saw the outcome recorded
+			if run[i].skipped == "" && run[i].outcome == step.Outcome && len(run[i].segments) > 0 {
+				step.Segments = run[i].segments
+				break
+			}
+		}
 		if len(order) > 1 {
 			for _, o := range order {
 				step.Variants = append(step.Variants, schema.Variant{Outcome: o, Count: count[o]})
@@ -303,6 +314,7 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 		if r.capture, err = probes.StartCapture(r.sock[Actor].Conn()); err != nil {
 			return nil, fmt.Errorf("wire capture: %w", err)
 		}
+		r.stats.CaptureAt = append(r.stats.CaptureAt, time.Now())
 	}
 	act := r.act()
 	if err := r.failure(); err != nil {
@@ -696,12 +708,22 @@ func (r *run) step(st Step, posture *call) observation {
 		r.fail(r.checkReadable(st.Side, st.Name(), pollReadable(ev)))
 		return o
 	case Wire:
-		segs, err := r.capture.Segments()
+		all, err := r.capture.Packets()
 		r.stats.WireAt = append(r.stats.WireAt, time.Now())
 		if err != nil {
 			return observation{skipped: "wire capture: " + err.Error()}
 		}
-		return observation{outcome: probes.Outcome{Class: schema.Class(probes.WireClass(segs))}}
+		// The capture follows the actor's 4-tuple: what the actor sent is
+		// FromLocal, what the peer sent comes back to it.
+		var segs []probes.Segment
+		var recs []schema.Segment
+		for seq, p := range all {
+			if p.FromLocal == (st.Side == Actor) {
+				segs = append(segs, p.Segment)
+				recs = append(recs, schema.Segment{Seq: seq, Flags: p.Flags(), Len: p.Data})
+			}
+		}
+		return observation{outcome: probes.Outcome{Class: schema.Class(probes.WireClass(segs))}, segments: recs}
 	case Up:
 		return observation{outcome: r.harnessOp("net.up", r.net.Restore())}
 	case ActionOp:

@@ -34,7 +34,7 @@ var classMeaning = map[schema.Class]string{
 
 // LegendNote explains the cells whose "class" is not from the vocabulary.
 const LegendNote = "State steps (actor.state, peer.state) show RFC 793 state names or none; " +
-	"peer.poll shows the ready poll events joined by | (or none); wire.actor shows the segments the actor sent, " +
+	"peer.poll shows the ready poll events joined by | (or none); wire.actor and wire.peer show the segments that side sent, " +
 	"in order and joined by \",\", a segment's flags joined by + (data+FIN,RST), or none. " +
 	"A cell like \"eof ×2 / reset ×1\" varied over the runs; a skipped step is one this system offers no view of. " +
 	"Platforms disagree (≠) when their classes differ (and the byte count, for data); " +

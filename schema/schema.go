@@ -128,8 +128,9 @@ type Scenario struct {
 // (actor.state, peer.state) the RFC 793 state name (ESTABLISHED, FIN_WAIT_2,
 // CLOSE_WAIT, TIME_WAIT, …) or "none"; peer.poll the ready events sorted and
 // joined by "|" (POLLIN|POLLOUT) or "none", with SO_ERROR's pending error in
-// Errno and Code; wire.actor the segments the actor sent, in order and joined
-// by "," (each "data", "FIN", "RST" or several joined by "+"), or "none".
+// Errno and Code; wire.actor (wire.peer) the segments the actor (the peer)
+// sent, in order and joined by "," (each "data", "FIN", "RST" or several
+// joined by "+"), or "none".
 type Step struct {
 	Name     string    `json:"name"`     // <side>.<what>[#n], e.g. peer.recv#2; wire.<side>
 	Outcome  Outcome   `json:"outcome"`  // the most frequent outcome
@@ -138,6 +139,20 @@ type Step struct {
 	// Skipped, when set, says why this step could not be observed here (the
 	// system offers no such view); Outcome is then empty and is no behaviour.
 	Skipped string `json:"skipped,omitempty"`
+	// Segments, on a wire step (wire.actor, wire.peer), lists every segment
+	// that side sent from the action to the step, pure ACKs included, in one
+	// run whose Outcome is the step's. Seq numbers the segments of both
+	// sides in the order they went on the wire, so that the two wire steps
+	// of a scenario interleave into one exchange (the ladder diagram,
+	// claim 14). Absent in files written before it existed.
+	Segments []Segment `json:"segments,omitempty"`
+}
+
+// Segment is one TCP segment a wire step saw.
+type Segment struct {
+	Seq   int    `json:"seq"`           // position in the connection's capture, both directions, from 0
+	Flags string `json:"flags"`         // FIN, RST, PSH, ACK joined by "+" (FIN+ACK); "" for none
+	Len   int    `json:"len,omitempty"` // payload bytes
 }
 
 // Variant is one distinct outcome of an unstable step.
