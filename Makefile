@@ -29,7 +29,7 @@ $(BIN)/harness.test: FORCE
 	@$(GO) test -c -o $@ ./harness
 
 $(CLOSEMATRIX): FORCE
-	@$(GO) build -o $@ ./matrix/cmd/closematrix
+	@$(GO) build -o $@ ./cmd/closematrix
 
 FORCE:
 
