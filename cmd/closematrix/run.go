@@ -209,11 +209,12 @@ func (p *progress) done(n, total int, sc harness.Scenario, rec schema.Scenario) 
 }
 
 // draw writes the progress line over the one on screen. It uses a carriage
-// return and blanks, no escape sequences, so any console shows it.
+// return and blanks, no escape sequences, and ASCII only, so any console
+// shows it, whatever its code page.
 func (p *progress) draw() {
-	line := fmt.Sprintf("closematrix run: %d/%d scenarios · %s", p.n, p.total, clock(time.Since(p.start)))
+	line := fmt.Sprintf("closematrix run: %d/%d scenarios, %s", p.n, p.total, clock(time.Since(p.start)))
 	if p.group != "" {
-		line += " · " + p.group
+		line += ", " + p.group
 	}
 	pad := max(p.width-len([]rune(line)), 0)
 	fmt.Fprint(p.w, "\r"+line+strings.Repeat(" ", pad))
@@ -247,7 +248,7 @@ func clock(d time.Duration) string {
 
 func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i] + " …"
+		return s[:i] + " ..."
 	}
 	return s
 }

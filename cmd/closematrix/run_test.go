@@ -129,7 +129,7 @@ func TestProgress(t *testing.T) {
 	p.done(2, 2, sc, schema.Scenario{ID: sc.ID, Status: schema.StatusError, Reason: "connect: timed out"})
 	p.stop()
 	got := tty.String()
-	for _, want := range []string{"\rclosematrix run: 1/2 scenarios · 0:00 · " + string(sc.Action), "\rerror " + sc.ID + ": connect: timed out\n", "2/2 scenarios"} {
+	for _, want := range []string{"\rclosematrix run: 1/2 scenarios, 0:00, " + string(sc.Action), "\rerror " + sc.ID + ": connect: timed out\n", "2/2 scenarios"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("terminal: %q lacks %q", got, want)
 		}
@@ -143,7 +143,7 @@ func TestProgress(t *testing.T) {
 	p.done(1, 2, sc, schema.Scenario{ID: sc.ID, Status: schema.StatusObserved})
 	p.done(2, 2, sc, schema.Scenario{ID: sc.ID, Status: schema.StatusSkipped, Reason: "no IPv6\nmore"})
 	p.stop()
-	want := "[1/2]    0:00 observed " + sc.ID + "\n[2/2]    0:00 skipped  " + sc.ID + ": no IPv6 …\n"
+	want := "[1/2]    0:00 observed " + sc.ID + "\n[2/2]    0:00 skipped  " + sc.ID + ": no IPv6 ...\n"
 	if log.String() != want {
 		t.Errorf("log:\n%q\nwant\n%q", log.String(), want)
 	}
