@@ -167,6 +167,9 @@ func TestRunInstalled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command")
 	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command to build with")
+	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "closematrix"+exe())
 	build := exec.Command("go", "build", "-o", bin, ".")
