@@ -72,9 +72,9 @@ func runCatalogue(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 	}
 
-	p := newProgress(stderr, isTerminal(stderr), len(scs))
 	fmt.Fprintf(stderr, "closematrix %s: %d of %d scenarios on %s (%s), view %s, repeat %d\n",
 		harness.Version, len(scs), len(harness.Catalogue()), platform.Label, platform.OSVersion, o.View, o.Repeat)
+	p := newProgress(stderr, isTerminal(stderr), len(scs))
 	started := time.Now()
 	recs, _ := runAll(scs, o.Config(), harness.RunOptions{Workers: *workers, Progress: p.done})
 	elapsed := time.Since(started)
