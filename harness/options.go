@@ -25,6 +25,7 @@ type Options struct {
 	Runner     string        // CI runner image, recorded as platform.runner
 	Commit     string        // source revision, recorded as tool.commit
 	View       string        // raw or gonet (TransportByName)
+	Workers    int           // scenarios played at once (RunOptions.Workers); 0: DefaultWorkers()
 
 	prefix string // the flags' prefix, for error messages
 }
@@ -42,6 +43,8 @@ func (o *Options) Register(fs *flag.FlagSet, prefix string) {
 		"runs per scenario; a step whose outcome varies is recorded with every variant")
 	fs.IntVar(&o.SlowRepeat, prefix+"slow-repeat", 1,
 		"runs per slow scenario (label slow: linger, network), which wait out TCP's timers")
+	fs.IntVar(&o.Workers, prefix+"workers", 0,
+		"scenarios played at once; 0: the harness's default (DefaultWorkers)")
 	fs.DurationVar(&o.Bound, prefix+"bound", DefaultBound,
 		"how long a blocking call may take before it is recorded as blocked")
 	fs.StringVar(&o.Label, prefix+"label", os.Getenv("CLOSEMATRIX_LABEL"),
@@ -68,6 +71,9 @@ func (o Options) Check() error {
 	if o.SlowRepeat < 1 {
 		bad("slow-repeat", "%d: want 1 or more", o.SlowRepeat)
 	}
+	if o.Workers < 0 {
+		bad("workers", "%d: want 0 (the default) or more", o.Workers)
+	}
 	if o.Bound <= 0 {
 		bad("bound", "%v: want a positive duration", o.Bound)
 	}
@@ -91,6 +97,11 @@ func labelOK(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// RunOptions is how RunAll plays scenarios under o; progress may be nil.
+func (o Options) RunOptions(progress func(done, total int, sc Scenario, rec schema.Scenario)) RunOptions {
+	return RunOptions{Workers: o.Workers, Progress: progress}
 }
 
 // Config is how the runner plays scenarios under o. o must have passed Check.

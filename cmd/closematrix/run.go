@@ -19,8 +19,9 @@ import (
 // runCatalogue is `closematrix run`: it plays the catalogue on this machine
 // with the harness's runner (harness.RunAll, each scenario harness.Run, as
 // the Ginkgo suite plays it) and writes the result file. Its flags are the
-// suite's -closematrix.* flags without the prefix (harness.Options), plus the
-// label filter that Ginkgo's -label-filter is in the suite, and the pool size.
+// suite's -closematrix.* flags without the prefix (harness.Options, the pool
+// size included), plus the label filter that Ginkgo's -label-filter is in the
+// suite.
 //
 // It returns exitHarness when the harness failed — a scenario recorded with
 // status error, or the result file could not be written — and exitOK
@@ -32,7 +33,6 @@ func runCatalogue(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.StringVar(&o.Out, "o", o.Out, "short for -out")
 	filter := fs.String("label-filter", os.Getenv("CLOSEMATRIX_LABEL_FILTER"),
 		"play the scenarios whose labels match this Ginkgo label-filter `EXPR` (e.g. '!slow && v4')")
-	workers := fs.Int("workers", 0, "scenarios to play at once; 0 means the harness's default")
 	list := fs.Bool("list", false, "print the scenarios the filter picks, with their labels, and run nothing")
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -44,9 +44,6 @@ func runCatalogue(args []string, stdout, stderr io.Writer) (int, error) {
 	var errs []error
 	if err := o.Check(); err != nil {
 		errs = append(errs, err)
-	}
-	if *workers < 0 {
-		errs = append(errs, fmt.Errorf("-workers: %d: want 0 (the default) or more", *workers))
 	}
 	scs, err := selectScenarios(*filter)
 	if err != nil {
@@ -76,7 +73,7 @@ func runCatalogue(args []string, stdout, stderr io.Writer) (int, error) {
 		harness.Version, len(scs), len(harness.Catalogue()), platform.Label, platform.OSVersion, o.View, o.Repeat)
 	p := newProgress(stderr, isTerminal(stderr), len(scs))
 	started := time.Now()
-	recs, _ := runAll(scs, o.Config(), harness.RunOptions{Workers: *workers, Progress: p.done})
+	recs, _ := runAll(scs, o.Config(), o.RunOptions(p.done))
 	elapsed := time.Since(started)
 	p.stop()
 
