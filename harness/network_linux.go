@@ -1,21 +1,24 @@
 package harness
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/google/nftables"
+	"github.com/vishvananda/netlink"
+	vnetns "github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/closematrix/closematrix/probes"
@@ -31,26 +34,51 @@ import (
 //
 // Addresses: the IPv4 benchmarking range 198.18.0.0/15 (RFC 2544, RFC 6890)
 // and a unique local IPv6 prefix (RFC 4193). Each network is built for one
-// run of one scenario and removed afterwards; names carry the process id and
-// a counter (cm-PID-N-a, cm-PID-N-b) so that parallel Ginkgo processes do not
-// collide. Building it takes about ten milliseconds: one `ip -batch` for the
-// namespaces and the pair, one per host (at once) for its address and links,
-// and a netlink wait for the links to come up (TestNetworkNamespaces
-// measures it).
+// run of one scenario and removed afterwards.
+//
+// No command of the host is needed (no iproute2, no nftables package): the
+// namespaces are made with github.com/vishvananda/netns, the links, addresses
+// and link states set over rtnetlink with github.com/vishvananda/netlink, and
+// the drop rule written over nf_tables netlink with github.com/google/nftables,
+// so a copied binary run as root builds the network on any Linux host whose
+// kernel has network namespaces, veth and nf_tables.
+//
+// Threads and namespaces: a namespace is created (unshare(2)) and entered
+// (setns(2)) only on a throwaway thread, locked and never handed back to the
+// runtime (throwawayThread); every socket that must live in a namespace, the
+// netlink sockets that configure it included, is created on such a thread
+// while it is in that namespace (a socket belongs to the namespace of the
+// thread that created it and keeps it wherever it is used afterwards). So no
+// goroutine of the caller ever runs on a thread left in another namespace,
+// whatever fails.
+//
+// Names: cm-PID-N-a and cm-PID-N-b, then -iINODE, the inode of the process's
+// PID namespace: PID and counter make them unique among the processes of one
+// PID namespace (parallel Ginkgo processes, concurrent `closematrix run`s,
+// scenarios run concurrently by one process), the inode among PID namespaces
+// that share /run/netns (containers). The name file is created with O_EXCL
+// (netns.NewNamed), so a collision is an error, never a shared namespace. A
+// process killed before it removed its namespaces leaves them in /run/netns;
+// the first network a later process builds removes those whose process, in
+// the same PID namespace, no longer exists, and says so on standard error
+// (sweepStale).
+//
+// Building it takes a few milliseconds (TestNetworkNamespaces measures it).
 //
 // What the breaks do:
 //
-//   - LinkDown sets host B's end of the pair administratively down (`ip link
-//     set veth0 down`). A veth pair has no carrier of its own to take away
-//     (veth does not implement ndo_change_carrier), but closing one end takes
-//     the carrier from the other (drivers/net/veth.c, veth_close): host A's
-//     link stays up without a carrier, exactly what a host sees when its cable
-//     is pulled, and host B's interface is down, what it sees when the
-//     interface is disabled. One end is enough; both are observed, the peer's
-//     as the cable pulled, the actor's as its own link down. Host B keeps its
-//     IPv6 address while down (net.ipv6.conf.veth0.keep_addr_on_down = 1; the
-//     default flushes it, and IPv4 keeps its own anyway) so that net.up
-//     restores the same host, as plugging the cable back in would.
+//   - LinkDown sets host B's end of the pair administratively down
+//     (RTM_NEWLINK without IFF_UP, what `ip link set veth0 down` sends). A
+//     veth pair has no carrier of its own to take away (veth does not
+//     implement ndo_change_carrier), but closing one end takes the carrier
+//     from the other (drivers/net/veth.c, veth_close): host A's link stays up
+//     without a carrier, exactly what a host sees when its cable is pulled,
+//     and host B's interface is down, what it sees when the interface is
+//     disabled. One end is enough; both are observed, the peer's as the cable
+//     pulled, the actor's as its own link down. Host B keeps its IPv6 address
+//     while down (net.ipv6.conf.veth0.keep_addr_on_down = 1; the default
+//     flushes it, and IPv4 keeps its own anyway) so that net.up restores the
+//     same host, as plugging the cable back in would.
 //   - Drop installs, in each namespace, an nftables netdev ingress chain on
 //     veth0 whose policy is drop: every frame that crosses the cable, TCP or
 //     not (ARP and neighbour discovery too), is lost on arrival. Nothing
@@ -74,14 +102,16 @@ const (
 // veth is the name of each host's end of the pair: names are per namespace.
 const veth = "veth0"
 
-// vethIndex are the interface indexes of the two ends. They must differ: the
-// kernel's link watcher handles a carrier change at once only for a device
-// whose index differs from its link's (a veth's link is its peer;
-// net/core/link_watch.c, linkwatch_urgent_event), and batches other changes
-// at most once a second. Left to itself, the kernel gives both ends index 2,
-// the first free one in each new namespace, and every link change then waits
-// up to a second.
-var vethIndex = [2]int{10, 11}
+// vethIndexA is the interface index of host A's end. The two ends' indexes
+// must differ: the kernel's link watcher handles a carrier change at once
+// only for a device whose index differs from its link's (a veth's link is
+// its peer; net/core/link_watch.c, linkwatch_urgent_event), and batches
+// other changes at most once a second. Left to itself, the kernel gives both
+// ends index 2, the first free one in each new namespace, and every link
+// change then waits up to a second. The library's veth request sets no index
+// for the peer, which gets the first free one in host B (2); host A's end is
+// given 10, and build checks that they differ.
+const vethIndexA = 10
 
 // hostAddrs are the hosts' addresses and prefix lengths, by family.
 var hostAddrs = map[probes.Family][2]netip.Prefix{
@@ -89,64 +119,62 @@ var hostAddrs = map[probes.Family][2]netip.Prefix{
 	probes.V6: {netip.MustParsePrefix("fd63:6d00::1/64"), netip.MustParsePrefix("fd63:6d00::2/64")},
 }
 
-// netnsDir is where iproute2 keeps named network namespaces: a bind mount of
-// each namespace's nsfs file (ip-netns(8), NETNS_RUN_DIR).
+// netnsDir is where named network namespaces are kept: a bind mount of each
+// namespace's nsfs file, the convention of ip-netns(8) (NETNS_RUN_DIR) that
+// github.com/vishvananda/netns follows.
 const netnsDir = "/run/netns"
 
-// nftTable is the nftables table Drop installs in each namespace.
-const nftTable = "netdev closematrix"
-
-// dropRules is the ruleset of Drop: every frame arriving on veth0 is dropped
-// (nft(8): netdev family, ingress hook, chain policy).
-var dropRules = "table " + nftTable + " {\n" +
-	"\tchain ingress {\n" +
-	"\t\ttype filter hook ingress device \"" + veth + "\" priority filter; policy drop;\n" +
-	"\t}\n" +
-	"}\n"
+// nftTableName is the nftables table (family netdev) Drop installs in each
+// namespace, with one chain: nft(8)'s
+//
+//	table netdev closematrix {
+//		chain ingress {
+//			type filter hook ingress device "veth0" priority filter; policy drop;
+//		}
+//	}
+const nftTableName = "closematrix"
 
 // netnsSeq numbers the networks this process builds.
 var netnsSeq atomic.Int64
 
 // netns is two network namespaces joined by a veth pair: the network
-// interface of runner.go.
+// interface of runner.go. Its methods may be called from any goroutine.
 type netns struct {
 	family probes.Family
 	names  [2]string // namespace names, host A and host B
 	addrs  [2]netip.Prefix
-	ip     string // the ip command (iproute2)
-	nft    string // the nft command (nftables)
 
 	mu      sync.Mutex
-	created [2]bool // which namespaces this value made, and must delete
-	broken  Action  // "" when the network is whole
-	dropped [2]bool // where Drop's table is installed
+	ns      [2]vnetns.NsHandle // open handles of the namespaces (-1: none)
+	created [2]bool            // which names this value made, and must delete
+	nl      [2]*netlink.Handle // rtnetlink sockets created inside each namespace
+	broken  Action             // "" when the network is whole
+	dropped [2]bool            // where Drop's table is installed
 	closed  bool
 }
 
 // newNetns builds the network of a network scenario in family f. Without the
-// privileges it returns an error wrapping ErrNeedsRoot; without ip or nft one
-// wrapping probes.ErrUnsupported; without IPv6 in the kernel (v6) one
-// wrapping probes.ErrFamilyUnavailable: each makes the scenario skipped with
-// the reason.
+// privileges it returns an error wrapping ErrNeedsRoot; without network
+// namespaces, veth or nf_tables in the kernel one wrapping
+// probes.ErrUnsupported; without IPv6 in the kernel (v6) one wrapping
+// probes.ErrFamilyUnavailable: each makes the scenario skipped with the
+// reason.
 func newNetns(f probes.Family) (network, error) {
 	if err := netPrivileged(); err != nil {
-		return nil, err
-	}
-	ip, nft, err := netTools()
-	if err != nil {
 		return nil, err
 	}
 	addrs, ok := hostAddrs[f]
 	if !ok {
 		return nil, fmt.Errorf("family %q has no network addresses", f)
 	}
+	if _, err := os.Stat("/proc/self/ns/net"); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: no network namespaces in this kernel (/proc/self/ns/net)", probes.ErrUnsupported)
+	}
+	sweepOnce.Do(sweepStale)
 	seq := netnsSeq.Add(1)
-	n := &netns{family: f, addrs: addrs, ip: ip, nft: nft}
+	n := &netns{family: f, addrs: addrs, ns: [2]vnetns.NsHandle{-1, -1}}
 	for h, side := range []string{"a", "b"} {
-		n.names[h] = fmt.Sprintf("cm-%d-%d-%s", os.Getpid(), seq, side)
-		if _, err := os.Stat(filepath.Join(netnsDir, n.names[h])); err == nil {
-			return nil, fmt.Errorf("network namespace %s already exists: left by an earlier process with this pid? (ip netns del %s)", n.names[h], n.names[h])
-		}
+		n.names[h] = fmt.Sprintf("%s%d-%s-i%d", netnsPrefix(), seq, side, pidNSInode)
 	}
 	if err := n.build(); err != nil {
 		if cerr := n.Close(); cerr != nil {
@@ -157,45 +185,142 @@ func newNetns(f probes.Family) (network, error) {
 	return n, nil
 }
 
+// netnsPrefix starts the names of this process's namespaces.
+func netnsPrefix() string { return fmt.Sprintf("cm-%d-", os.Getpid()) }
+
+// pidNSInode identifies this process's PID namespace (the inode of its nsfs
+// file, namespaces(7)); 0 where /proc does not say.
+var pidNSInode = func() uint64 {
+	var st unix.Stat_t
+	if unix.Stat("/proc/self/ns/pid", &st) != nil {
+		return 0
+	}
+	return st.Ino
+}()
+
 // build makes the namespaces and the veth pair, addresses and brings the
 // links up, and waits until both ends report operational state up: only then
 // do they pass traffic (the qdisc is attached when the kernel's link watcher
 // sees the carrier; net/core/link_watch.c).
 func (n *netns) build() error {
-	err := n.ipBatch(-1, fmt.Sprintf("netns add %s\nnetns add %s\nlink add %s index %d netns %s type veth peer name %s index %d netns %s\n",
-		n.names[hostA], n.names[hostB], veth, vethIndex[hostA], n.names[hostA], veth, vethIndex[hostB], n.names[hostB]))
-	for h := range n.names {
-		_, serr := os.Stat(filepath.Join(netnsDir, n.names[h]))
-		n.created[h] = serr == nil // absent before (newNetns checked): ours
-	}
+	// Both namespaces at once: each is made on a thread of its own, which
+	// unshare(2) moves into it; the name's bind mount then keeps it alive
+	// after the thread ends. The rtnetlink socket that configures it is
+	// made on the same thread, so it belongs to the new namespace.
+	err := eachHost(func(h int) error {
+		var err error
+		throwawayThread(func() {
+			var ns vnetns.NsHandle
+			ns, err = vnetns.NewNamed(n.names[h])
+			if err != nil {
+				err = n.newNamedFailed(h, err)
+				return
+			}
+			n.mu.Lock()
+			n.ns[h], n.created[h] = ns, true
+			n.mu.Unlock()
+			var nl *netlink.Handle
+			nl, err = netlink.NewHandle(unix.NETLINK_ROUTE)
+			if err != nil {
+				err = fmt.Errorf("rtnetlink socket in %s: %w", n.names[h], err)
+				return
+			}
+			n.mu.Lock()
+			n.nl[h] = nl
+			n.mu.Unlock()
+		})
+		return err
+	})
 	if err != nil {
 		return err
 	}
+	// The pair: made in host A (the handle's namespace), its peer end moved
+	// into host B by the same request (IFLA_NET_NS_FD; drivers/net/veth.c,
+	// veth_newlink).
+	pair := &netlink.Veth{
+		LinkAttrs:     netlink.LinkAttrs{Name: veth, Index: vethIndexA},
+		PeerName:      veth,
+		PeerNamespace: netlink.NsFd(n.ns[hostB]),
+	}
+	if err := n.nl[hostA].LinkAdd(pair); err != nil {
+		return fmt.Errorf("veth pair %s/%s: %w", n.names[hostA], n.names[hostB], linkErr(err))
+	}
+	var links [2]netlink.Link
+	for h := range links {
+		l, err := n.nl[h].LinkByName(veth)
+		if err != nil {
+			return fmt.Errorf("%s in %s: %w", veth, n.names[h], err)
+		}
+		links[h] = l
+	}
+	if a, b := links[hostA].Attrs().Index, links[hostB].Attrs().Index; a == b {
+		return fmt.Errorf("the two ends of the pair have the same index %d: the kernel's link watcher would delay every link change (see vethIndexA)", a)
+	}
 	if n.family == probes.V6 {
 		// ip-sysctl.rst, keep_addr_on_down: keep the address across
-		// net.up's down and up, as a pulled cable would.
+		// net.up's down and up, as a pulled cable would. /proc/sys/net is
+		// the opening thread's namespace's.
 		err := n.in(hostB, func() error {
-			p := "/proc/sys/net/ipv6/conf/" + veth + "/keep_addr_on_down"
-			if _, err := os.Stat("/proc/sys/net/ipv6"); errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat("/proc/sys/net/ipv6"); errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("%w: no IPv6 in this kernel (/proc/sys/net/ipv6)", probes.ErrFamilyUnavailable)
 			}
-			return os.WriteFile(p, []byte("1"), 0)
+			return os.WriteFile("/proc/sys/net/ipv6/conf/"+veth+"/keep_addr_on_down", []byte("1"), 0)
 		})
 		if err != nil {
 			return err
 		}
 	}
-	nodad := ""
-	if n.family == probes.V6 {
-		nodad = " nodad" // usable at once: no duplicate address detection (RFC 4862 §5.4)
-	}
 	return eachHost(func(h int) error {
-		if err := n.ipBatch(h, fmt.Sprintf("link set lo up\naddr add %s dev %s%s\nlink set %s up\n",
-			n.addrs[h], veth, nodad, veth)); err != nil {
-			return err
+		nl := n.nl[h]
+		lo, err := nl.LinkByName("lo")
+		if err == nil {
+			err = nl.LinkSetUp(lo)
+		}
+		if err != nil {
+			return fmt.Errorf("lo in %s: %w", n.names[h], err)
+		}
+		p := n.addrs[h]
+		addr := &netlink.Addr{IPNet: &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}}
+		if n.family == probes.V6 {
+			// Usable at once: no duplicate address detection (RFC 4862 §5.4).
+			addr.Flags = unix.IFA_F_NODAD
+		}
+		if err := nl.AddrAdd(links[h], addr); err != nil {
+			return fmt.Errorf("address %s on %s in %s: %w", p, veth, n.names[h], err)
+		}
+		if err := nl.LinkSetUp(links[h]); err != nil {
+			return fmt.Errorf("%s up in %s: %w", veth, n.names[h], err)
 		}
 		return n.waitOper(h, true)
 	})
+}
+
+// newNamedFailed explains a failure of netns.NewNamed for host h, and
+// removes the name file it may have left (it creates the file before the
+// bind mount, and leaves it when the mount fails).
+func (n *netns) newNamedFailed(h int, err error) error {
+	path := filepath.Join(netnsDir, n.names[h])
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("network namespace %s already exists: left by an earlier process with this pid? (remove it with: ip netns del %s): %w", n.names[h], n.names[h], err)
+	case errors.Is(err, unix.EPERM):
+		os.Remove(path)
+		return fmt.Errorf("%w: creating network namespace %s: %w", ErrNeedsRoot, n.names[h], err)
+	case errors.Is(err, unix.EINVAL):
+		os.Remove(path)
+		return fmt.Errorf("%w: creating network namespace %s (no CONFIG_NET_NS?): %w", probes.ErrUnsupported, n.names[h], err)
+	}
+	os.Remove(path)
+	return fmt.Errorf("creating network namespace %s: %w", n.names[h], err)
+}
+
+// linkErr marks the kernel's answer to a link type it does not know (no
+// veth module) as unsupported: the scenario is then skipped with the reason.
+func linkErr(err error) error {
+	if errors.Is(err, unix.EOPNOTSUPP) {
+		return fmt.Errorf("%w: the kernel has no veth driver: %w", probes.ErrUnsupported, err)
+	}
+	return err
 }
 
 func (n *netns) Name() string { return "" } // the raw view, on another network
@@ -247,14 +372,14 @@ func (n *netns) Break(a Action) error {
 	switch a {
 	case LinkDown:
 		n.broken = LinkDown
-		if err := n.ipBatch(hostB, "link set "+veth+" down\n"); err != nil {
+		if err := n.setLink(hostB, false); err != nil {
 			return err
 		}
 		return n.waitOper(hostA, false)
 	case Drop:
 		n.broken = Drop
 		return eachHost(func(h int) error {
-			err := n.nftIn(h, dropRules)
+			err := n.nft(h, true)
 			n.dropped[h] = err == nil
 			return err
 		})
@@ -273,7 +398,7 @@ func (n *netns) Restore() error {
 	}
 	switch n.broken {
 	case LinkDown:
-		if err := n.ipBatch(hostB, "link set "+veth+" up\n"); err != nil {
+		if err := n.setLink(hostB, true); err != nil {
 			return err
 		}
 		if err := eachHost(func(h int) error { return n.waitOper(h, true) }); err != nil {
@@ -284,7 +409,7 @@ func (n *netns) Restore() error {
 			if !n.dropped[h] {
 				return nil
 			}
-			err := n.nftIn(h, "delete table "+nftTable+"\n")
+			err := n.nft(h, false)
 			n.dropped[h] = err != nil
 			return err
 		})
@@ -296,10 +421,65 @@ func (n *netns) Restore() error {
 	return nil
 }
 
-// Close deletes the namespaces this network made (`ip netns del`); the
-// kernel then destroys each namespace with its end of the veth pair, and
-// deleting one end of a veth pair deletes the other. Sockets still open in
-// a namespace keep it alive until they are closed. Close is idempotent.
+// setLink sets host's veth administratively up or down.
+func (n *netns) setLink(host int, up bool) error {
+	l, err := n.nl[host].LinkByName(veth)
+	if err == nil {
+		if up {
+			err = n.nl[host].LinkSetUp(l)
+		} else {
+			err = n.nl[host].LinkSetDown(l)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s up=%v in %s: %w", veth, up, n.names[host], err)
+	}
+	return nil
+}
+
+// nft installs (install true) or deletes Drop's table in host's namespace,
+// in one nf_tables transaction (a netlink batch; the table and its chain
+// appear together or not at all). The netlink socket is created on a thread
+// inside the namespace, as every socket of this file.
+func (n *netns) nft(host int, install bool) error {
+	return n.in(host, func() error {
+		c, err := nftables.New(nftables.AsLasting())
+		if err != nil {
+			return fmt.Errorf("nf_tables socket in %s: %w", n.names[host], err)
+		}
+		defer c.CloseLasting()
+		table := &nftables.Table{Family: nftables.TableFamilyNetdev, Name: nftTableName}
+		if install {
+			table = c.AddTable(table)
+			policy := nftables.ChainPolicyDrop
+			c.AddChain(&nftables.Chain{
+				Name:     "ingress",
+				Table:    table,
+				Type:     nftables.ChainTypeFilter,
+				Hooknum:  nftables.ChainHookIngress,
+				Priority: nftables.ChainPriorityFilter,
+				Device:   veth,
+				Policy:   &policy,
+			})
+		} else {
+			c.DelTable(table)
+		}
+		if err := c.Flush(); err != nil {
+			if install && (errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EAFNOSUPPORT) || errors.Is(err, unix.EPROTONOSUPPORT)) {
+				return fmt.Errorf("%w: nftables netdev ingress chain in %s (kernel without nf_tables netdev?): %w", probes.ErrUnsupported, n.names[host], err)
+			}
+			return fmt.Errorf("nftables table netdev %s in %s (install=%v): %w", nftTableName, n.names[host], install, err)
+		}
+		return nil
+	})
+}
+
+// Close deletes the namespaces this network made: it closes the handles and
+// sockets of this file that refer to them, then unmounts and removes each
+// name (netns.DeleteNamed, what `ip netns del` does); the kernel then
+// destroys each namespace with its end of the veth pair, and deleting one
+// end of a veth pair deletes the other. Sockets still open in a namespace
+// keep it alive until they are closed. Close is idempotent.
 func (n *netns) Close() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -307,19 +487,28 @@ func (n *netns) Close() error {
 		return nil
 	}
 	n.closed = true
-	var script strings.Builder
-	for h, name := range n.names {
+	var errs []error
+	for h := range n.names {
+		if n.nl[h] != nil {
+			n.nl[h].Close()
+			n.nl[h] = nil
+		}
+		if n.ns[h] != -1 {
+			if err := n.ns[h].Close(); err != nil {
+				errs = append(errs, fmt.Errorf("closing the handle of %s: %w", n.names[h], err))
+			}
+			n.ns[h] = -1
+		}
 		if n.created[h] {
-			fmt.Fprintf(&script, "netns del %s\n", name)
+			if err := vnetns.DeleteNamed(n.names[h]); err != nil {
+				errs = append(errs, fmt.Errorf("deleting network namespace %s: %w", n.names[h], err))
+			}
 		}
 	}
-	if script.Len() == 0 {
-		return nil
-	}
-	return n.ipBatch(-1, script.String())
+	return errors.Join(errs...)
 }
 
-// eachHost runs f for both hosts at once: the commands are independent, and
+// eachHost runs f for both hosts at once: the calls are independent, and
 // each takes milliseconds.
 func eachHost(f func(h int) error) error {
 	var errs [2]error
@@ -331,53 +520,19 @@ func eachHost(f func(h int) error) error {
 	return errors.Join(errs[:]...)
 }
 
-// commandBound limits an ip or nft run: they take milliseconds, and one that
-// hangs must not hang the suite (it is killed, and the run is an error).
-const commandBound = 10 * time.Second
-
-// ipBatch runs the ip command on a script (ip(8), -batch), in host's
-// namespace (-n), or in the caller's when host < 0.
-func (n *netns) ipBatch(host int, script string) error {
-	args := []string{"-batch", "-"}
-	if host >= 0 {
-		args = append([]string{"-n", n.names[host]}, args...)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), commandBound)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, n.ip, args...)
-	cmd.Stdin = strings.NewReader(script)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("ip %s: %w: %s (script: %q)", strings.Join(args, " "), err, bytes.TrimSpace(out), script)
-	}
-	return nil
-}
-
-// nftIn runs nft on a script inside host's namespace. The command is started
-// from a thread that joined the namespace (see in), so it runs there: a child
-// inherits its parent thread's namespaces (clone(2)).
-func (n *netns) nftIn(host int, script string) error {
-	return n.in(host, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), commandBound)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, n.nft, "-f", "-")
-		cmd.Stdin = strings.NewReader(script)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("nft in %s: %w: %s (script: %q)", n.names[host], err, bytes.TrimSpace(out), script)
-		}
-		return nil
-	})
-}
-
 // in runs f on a fresh OS thread that has joined host's network namespace
-// (setns(2)). A socket belongs to the namespace of the thread that created
-// it and keeps it wherever it is used later; the thread itself never leaves
-// the namespace, and ends when f returns (see throwawayThread).
+// (setns(2) on the handle newNetns keeps). A socket belongs to the
+// namespace of the thread that created it and keeps it wherever it is used
+// later; the thread itself never leaves the namespace, and ends when f
+// returns (see throwawayThread).
 func (n *netns) in(host int, f func() error) error {
 	var err error
 	throwawayThread(func() {
-		if err = setns(filepath.Join(netnsDir, n.names[host])); err == nil {
-			err = f()
+		if err = vnetns.Set(n.ns[host]); err != nil {
+			err = fmt.Errorf("entering %s: %w", n.names[host], os.NewSyscallError("setns", err))
+			return
 		}
+		err = f()
 	})
 	return err
 }
@@ -407,85 +562,10 @@ func throwawayThread(f func()) {
 	<-done
 }
 
-// setns moves the calling thread into the network namespace at path.
-func setns(path string) error {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer unix.Close(fd)
-	return os.NewSyscallError("setns", unix.Setns(fd, unix.CLONE_NEWNET))
-}
-
-// ifOperUp is IF_OPER_UP, the RFC 2863 operational state "up" as the kernel
-// reports it in IFLA_OPERSTATE (include/uapi/linux/if.h; not in x/sys).
-const ifOperUp = 6
-
 // operBound limits the wait for a link's operational state: the kernel's
 // link watcher handles a veth's carrier change at once (an "urgent" event,
 // net/core/link_watch.c), so this is only reached when something is wrong.
 const operBound = 2 * time.Second
-
-// waitOper waits until host's veth is operationally up (up true) or not
-// (up false), polling its IFLA_OPERSTATE over rtnetlink (rtnetlink(7),
-// RTM_GETLINK) from inside the namespace: the signal that the kernel has
-// finished bringing the link up or taking its carrier away.
-func (n *netns) waitOper(host int, up bool) error {
-	return n.in(host, func() error {
-		deadline := time.Now().Add(operBound)
-		for {
-			st, err := operState(veth)
-			if err != nil {
-				return fmt.Errorf("%s in %s: %w", veth, n.names[host], err)
-			}
-			if (st == ifOperUp) == up {
-				return nil
-			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("%s in %s: operational state %d after %v, want up=%v", veth, n.names[host], st, operBound, up)
-			}
-			time.Sleep(100 * time.Microsecond)
-		}
-	})
-}
-
-// operState reads a link's IFLA_OPERSTATE in the calling thread's namespace.
-// The netlink dump and its parsers are the standard syscall package's
-// (x/sys/unix has the constants but not these helpers); the netlink socket
-// is the calling thread's, so it sees that thread's namespace.
-func operState(name string) (uint8, error) {
-	b, err := syscall.NetlinkRIB(unix.RTM_GETLINK, unix.AF_UNSPEC)
-	if err != nil {
-		return 0, os.NewSyscallError("netlink RTM_GETLINK", err)
-	}
-	msgs, err := syscall.ParseNetlinkMessage(b)
-	if err != nil {
-		return 0, err
-	}
-	for i := range msgs {
-		if msgs[i].Header.Type != unix.RTM_NEWLINK {
-			continue
-		}
-		attrs, err := syscall.ParseNetlinkRouteAttr(&msgs[i])
-		if err != nil {
-			return 0, err
-		}
-		var ifname string
-		var state []byte
-		for _, a := range attrs {
-			switch a.Attr.Type {
-			case unix.IFLA_IFNAME:
-				ifname = string(bytes.TrimRight(a.Value, "\x00"))
-			case unix.IFLA_OPERSTATE:
-				state = a.Value
-			}
-		}
-		if ifname == name && len(state) > 0 {
-			return state[0], nil
-		}
-	}
-	return 0, errors.New("no such link")
-}
 
 // netPrivileged checks the capabilities the network needs in the calling
 // thread's effective set (capabilities(7)): CAP_SYS_ADMIN to create and
@@ -511,17 +591,64 @@ func netPrivileged() error {
 	return nil
 }
 
-// netTools finds the commands the network is built with.
-func netTools() (ip, nft string, err error) {
-	for _, t := range []struct {
-		cmd, pkg string
-		path     *string
-	}{{"ip", "iproute2", &ip}, {"nft", "nftables", &nft}} {
-		p, err := exec.LookPath(t.cmd)
+// waitOper waits until host's veth is operationally up (up true) or not
+// (up false), polling its IFLA_OPERSTATE over the namespace's rtnetlink
+// socket (rtnetlink(7), RTM_GETLINK): the signal that the kernel has
+// finished bringing the link up or taking its carrier away.
+func (n *netns) waitOper(host int, up bool) error {
+	deadline := time.Now().Add(operBound)
+	for {
+		l, err := n.nl[host].LinkByName(veth)
 		if err != nil {
-			return "", "", fmt.Errorf("%w: network scenarios need the %s command (Debian package %s): %w", probes.ErrUnsupported, t.cmd, t.pkg, err)
+			return fmt.Errorf("%s in %s: %w", veth, n.names[host], err)
 		}
-		*t.path = p
+		st := l.Attrs().OperState
+		if (st == netlink.OperUp) == up {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s in %s: operational state %s after %v, want up=%v", veth, n.names[host], st, operBound, up)
+		}
+		time.Sleep(100 * time.Microsecond)
 	}
-	return ip, nft, nil
+}
+
+// sweepOnce runs sweepStale for the first network a process builds.
+var sweepOnce sync.Once
+
+// staleName matches the names newNetns gives: process id and PID namespace.
+var staleName = regexp.MustCompile(`^cm-(\d+)-\d+-[ab]-i(\d+)$`)
+
+// sweepStale removes the namespaces that a process of this PID namespace
+// left in /run/netns and can no longer remove: it has ended (kill(2) with
+// signal 0 answers ESRCH), killed before its Close ran. Each removal is
+// reported on standard error, as is a namespace that cannot be removed.
+// Namespaces of live processes, of other PID namespaces (whose processes
+// this one cannot see), and names that are not ours are left alone. Two
+// processes sweeping at once may both try one name: the loser's failure
+// (the mount or the file already gone) is not reported.
+func sweepStale() {
+	ents, err := os.ReadDir(netnsDir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		m := staleName.FindStringSubmatch(e.Name())
+		if m == nil || m[2] != strconv.FormatUint(pidNSInode, 10) {
+			continue
+		}
+		pid, err := strconv.Atoi(m[1])
+		if err != nil || pid == os.Getpid() || !errors.Is(unix.Kill(pid, 0), unix.ESRCH) {
+			continue
+		}
+		err = vnetns.DeleteNamed(e.Name())
+		switch {
+		case err == nil:
+			fmt.Fprintf(os.Stderr, "closematrix: removed network namespace %s, left in %s by process %d, which has ended\n", e.Name(), netnsDir, pid)
+		case errors.Is(err, unix.EINVAL) || errors.Is(err, fs.ErrNotExist):
+			// Another process removed it first.
+		default:
+			fmt.Fprintf(os.Stderr, "closematrix: network namespace %s was left by process %d, which has ended, and cannot be removed: %v (ip netns del %s)\n", e.Name(), pid, err, e.Name())
+		}
+	}
 }

@@ -4,19 +4,23 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/google/nftables"
+	"github.com/vishvananda/netlink"
+	vnetns "github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/closematrix/closematrix/probes"
@@ -24,14 +28,12 @@ import (
 )
 
 // needNetwork skips t, saying why, where this process cannot build the
-// network of the network scenarios: not root, or no ip / nft command.
+// network of the network scenarios: not root. No command of the host is
+// needed (see network_linux.go), and none of these tests runs one.
 func needNetwork(t *testing.T) {
 	t.Helper()
 	if err := netPrivileged(); err != nil {
 		t.Skipf("network scenarios cannot run here: %v", err)
-	}
-	if _, _, err := netTools(); err != nil {
-		t.Skipf("network scenarios cannot run here: %v (apt-get install iproute2 nftables)", err)
 	}
 }
 
@@ -54,21 +56,18 @@ func takeNetSnapshot(t *testing.T) netSnapshot {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.Fatal(err)
 	}
-	mine := fmt.Sprintf("cm-%d-", os.Getpid()) // parallel processes have their own
+	mine := netnsPrefix() // parallel processes have their own
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), mine) {
 			s.netns = append(s.netns, e.Name())
 		}
 	}
-	out, err := exec.Command("ip", "-o", "link", "show").Output()
+	links, err := netlink.LinkList() // the calling thread's namespace: the test's
 	if err != nil {
-		t.Fatalf("ip link: %v", err)
+		t.Fatalf("listing links: %v", err)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		// "4: eth0: <BROADCAST,...> mtu ...": the index and the name.
-		if f := strings.Fields(line); len(f) > 1 {
-			s.links = append(s.links, f[0]+" "+f[1])
-		}
+	for _, l := range links {
+		s.links = append(s.links, fmt.Sprintf("%d: %s", l.Attrs().Index, l.Attrs().Name))
 	}
 	s.fds = count(t, "fd")
 	s.elsewhere = threadsElsewhere(t)
@@ -122,28 +121,23 @@ func (before netSnapshot) diff(after netSnapshot) []string {
 }
 
 // nsids gives each of the network's namespaces an id in the test's own
-// namespace (ip netns set NAME auto) and returns them. The kernel removes
-// such an id, and announces it with RTM_DELNSID, only when it destroys the
+// namespace (RTM_NEWNSID with NETNSA_NSID -1, what `ip netns set NAME auto`
+// sends: the kernel picks the id) and returns them. The kernel removes such
+// an id, and announces it with RTM_DELNSID, only when it destroys the
 // namespace (net/core/net_namespace.c, cleanup_net): the signal that the
 // namespace, and the veth pair with it, is gone, not merely unnamed.
 func nsids(t *testing.T, n *netns) []int32 {
 	t.Helper()
-	for _, name := range n.names {
-		if out, err := exec.Command("ip", "netns", "set", name, "auto").CombinedOutput(); err != nil {
-			t.Fatalf("ip netns set %s auto: %v: %s", name, err, out)
-		}
-	}
-	out, err := exec.Command("ip", "netns", "list-id").Output()
-	if err != nil {
-		t.Fatalf("ip netns list-id: %v", err)
-	}
 	var ids []int32
-	for _, name := range n.names {
-		m := regexp.MustCompile(`(?m)^nsid (\d+) \(iproute2 netns name: ` + regexp.QuoteMeta(name) + `\)$`).FindSubmatch(out)
-		if m == nil {
-			t.Fatalf("no nsid for %s:\n%s", name, out)
+	for h, name := range n.names {
+		fd := int(n.ns[h])
+		if err := netlink.SetNetNsIdByFd(fd, -1); err != nil {
+			t.Fatalf("nsid for %s: %v", name, err)
 		}
-		id, _ := strconv.Atoi(string(m[1]))
+		id, err := netlink.GetNetNsIdByFd(fd)
+		if err != nil || id < 0 {
+			t.Fatalf("nsid of %s: %d, %v", name, id, err)
+		}
 		ids = append(ids, int32(id))
 	}
 	return ids
@@ -280,11 +274,11 @@ func TestNetworkNamespaces(t *testing.T) {
 				}
 				if a == Drop {
 					for h, name := range n.names {
-						if out := nftTables(t, name); !strings.Contains(out, nftTable) {
-							t.Errorf("host %d: no table %q in %s after Drop: %q", h, nftTable, name, out)
+						if out := nftTables(t, n, h); !slices.Contains(out, nftTableName) {
+							t.Errorf("host %d: no table %q in %s after Drop: %q", h, nftTableName, name, out)
 						}
 					}
-					if out, _ := exec.Command("nft", "list", "tables").Output(); strings.Contains(string(out), nftTable) {
+					if out := nftTables(t, n, -1); slices.Contains(out, nftTableName) {
 						t.Errorf("Drop's table is in the test's own namespace: %q", out)
 					}
 				}
@@ -297,8 +291,8 @@ func TestNetworkNamespaces(t *testing.T) {
 					t.Errorf("second restore after %s: %v", a, err)
 				}
 				if a == Drop {
-					for _, name := range n.names {
-						if out := nftTables(t, name); strings.Contains(out, nftTable) {
+					for h, name := range n.names {
+						if out := nftTables(t, n, h); slices.Contains(out, nftTableName) {
 							t.Errorf("table left in %s after Restore: %q", name, out)
 						}
 					}
@@ -365,15 +359,30 @@ func exchange(t *testing.T, actor, peer *probes.Socket) {
 	}
 }
 
-// nftTables lists the nftables tables of a namespace, through ip netns exec:
-// independently of how Break put them there.
-func nftTables(t *testing.T, name string) string {
+// nftTables lists the netdev nftables tables of host h's namespace (h < 0:
+// the test's own), over a netlink socket of its own that the library opens
+// in that namespace (WithNetNSFd): independently of how Break put them there.
+func nftTables(t *testing.T, n *netns, h int) []string {
 	t.Helper()
-	out, err := exec.Command("ip", "netns", "exec", name, "nft", "list", "tables").CombinedOutput()
-	if err != nil {
-		t.Fatalf("nft list tables in %s: %v: %s", name, err, out)
+	var opts []nftables.ConnOption
+	where := "the test's namespace"
+	if h >= 0 {
+		opts = append(opts, nftables.WithNetNSFd(int(n.ns[h])))
+		where = n.names[h]
 	}
-	return string(out)
+	c, err := nftables.New(opts...)
+	if err != nil {
+		t.Fatalf("nftables in %s: %v", where, err)
+	}
+	tables, err := c.ListTablesOfFamily(nftables.TableFamilyNetdev)
+	if err != nil {
+		t.Fatalf("nftables tables in %s: %v", where, err)
+	}
+	var names []string
+	for _, tb := range tables {
+		names = append(names, tb.Name)
+	}
+	return names
 }
 
 // networkScenarios are the catalogue's network scenarios.
@@ -541,24 +550,163 @@ func TestNetworkNeedsRoot(t *testing.T) {
 	}
 }
 
-// TestNetworkToolsMissing checks that a missing ip or nft names the Debian
-// package to install, as an ErrUnsupported (skipped, not failed).
-func TestNetworkToolsMissing(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("PATH", dir)
-	_, _, err := netTools()
-	if !errors.Is(err, probes.ErrUnsupported) || !strings.Contains(err.Error(), "iproute2") {
-		t.Errorf("no ip: %v, want ErrUnsupported naming iproute2", err)
+// TestNetworkWithoutCommands builds, breaks both ways, restores and removes
+// the network with an empty PATH: no ip, no nft, nothing of the host's is
+// run (os/exec would find nothing), as on a fresh host without iproute2 or
+// nftables.
+func TestNetworkWithoutCommands(t *testing.T) {
+	needNetwork(t)
+	t.Setenv("PATH", t.TempDir())
+	for _, cmd := range []string{"ip", "nft"} {
+		if p, err := exec.LookPath(cmd); err == nil {
+			t.Fatalf("%s is still found: %s", cmd, p)
+		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "ip"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+	for _, f := range Families {
+		before := takeNetSnapshot(t)
+		nw, err := newNetns(f)
+		if skipError(err) {
+			t.Logf("%s: %v", f, err)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		n := nw.(*netns)
+		actor, peer := connectNet(t, n)
+		for _, a := range []Action{LinkDown, Drop} {
+			if err := n.Break(a); err != nil {
+				t.Fatalf("%s: break %s: %v", f, a, err)
+			}
+			if err := n.Restore(); err != nil {
+				t.Fatalf("%s: restore after %s: %v", f, a, err)
+			}
+			exchange(t, actor, peer)
+		}
+		for _, s := range []*probes.Socket{actor, peer} {
+			s.SetLinger(true, 0)
+			s.Close()
+		}
+		if err := n.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if d := before.diff(takeNetSnapshot(t)); len(d) > 0 {
+			t.Errorf("%s: left behind: %s", f, strings.Join(d, "; "))
+		}
+	}
+}
+
+// TestNetworkConcurrent builds several networks at once from several
+// goroutines, as a concurrent runner would: each gets names of its own, the
+// hosts of each talk to each other only, and all are removed.
+func TestNetworkConcurrent(t *testing.T) {
+	needNetwork(t)
+	const per = 3
+	before := takeNetSnapshot(t)
+	var nets []*netns
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make(chan error, per*len(Families))
+	for range per {
+		for _, f := range Families {
+			wg.Go(func() {
+				nw, err := newNetns(f)
+				if err != nil {
+					if !skipError(err) {
+						errs <- fmt.Errorf("%s: %w", f, err)
+					}
+					return
+				}
+				mu.Lock()
+				nets = append(nets, nw.(*netns))
+				mu.Unlock()
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	seen := map[string]bool{}
+	for _, n := range nets {
+		for _, name := range n.names {
+			if seen[name] {
+				t.Errorf("namespace name %s used twice", name)
+			}
+			seen[name] = true
+		}
+	}
+	for _, n := range nets {
+		wg.Go(func() {
+			actor, peer := connectNet(t, n)
+			exchange(t, actor, peer)
+			for _, s := range []*probes.Socket{actor, peer} {
+				s.SetLinger(true, 0)
+				s.Close()
+			}
+		})
+	}
+	wg.Wait()
+	for _, n := range nets {
+		wg.Go(func() {
+			if err := n.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d networks built and removed concurrently", len(nets))
+	if d := before.diff(takeNetSnapshot(t)); len(d) > 0 {
+		t.Errorf("left behind: %s", strings.Join(d, "; "))
+	}
+}
+
+// TestNetworkSweep leaves namespaces as a killed process would, under the
+// name of a process that has ended, and checks that sweepStale removes them
+// and nothing else: not those of a live process, of another PID namespace,
+// or names that are not ours.
+func TestNetworkSweep(t *testing.T) {
+	needNetwork(t)
+	// A process that has ended: a child, started and waited for.
+	child := exec.Command("/proc/self/exe", "-test.run=^$")
+	if err := child.Run(); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = netTools()
-	if !errors.Is(err, probes.ErrUnsupported) || !strings.Contains(err.Error(), "nftables") {
-		t.Errorf("no nft: %v, want ErrUnsupported naming nftables", err)
+	dead := child.Process.Pid
+	if err := unix.Kill(dead, 0); !errors.Is(err, unix.ESRCH) {
+		t.Skipf("pid %d was reused at once: %v", dead, err)
 	}
-	if !skipError(err) {
-		t.Errorf("%v does not make a scenario skipped", err)
+	ino := strconv.FormatUint(pidNSInode, 10)
+	swept := []string{fmt.Sprintf("cm-%d-1-a-i%s", dead, ino), fmt.Sprintf("cm-%d-1-b-i%s", dead, ino)}
+	kept := []string{
+		fmt.Sprintf("cm-%d-1-a-i%s", 1, ino),      // a live process
+		fmt.Sprintf("cm-%d-1-a-i%s", dead, "123"), // another PID namespace
+		fmt.Sprintf("cmx-%d-1-a-i%s", dead, ino),  // not ours
+	}
+	for _, name := range append(slices.Clone(swept), kept...) {
+		var err error
+		throwawayThread(func() {
+			var ns vnetns.NsHandle
+			if ns, err = vnetns.NewNamed(name); err == nil {
+				ns.Close()
+			}
+		})
+		if err != nil {
+			t.Fatalf("making %s: %v", name, err)
+		}
+		t.Cleanup(func() { vnetns.DeleteNamed(name) })
+	}
+	sweepStale()
+	for _, name := range swept {
+		if _, err := os.Stat(filepath.Join(netnsDir, name)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s not swept: %v", name, err)
+		}
+	}
+	for _, name := range kept {
+		if _, err := os.Stat(filepath.Join(netnsDir, name)); err != nil {
+			t.Errorf("%s swept: %v", name, err)
+		}
 	}
 }
 
