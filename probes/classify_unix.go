@@ -1,4 +1,4 @@
-//go:build linux || darwin
+//go:build linux || darwin || freebsd
 
 package probes
 
@@ -38,5 +38,17 @@ func classify(err error) (schema.Class, string, int) {
 	if !ok {
 		class = schema.ClassOther
 	}
-	return class, unix.ErrnoName(errno), int(errno)
+	return class, errnoName(errno), int(errno)
+}
+
+// errnoName is the C constant name of errno. EAGAIN and EWOULDBLOCK are one
+// number on each of these systems (errno(3), <sys/errno.h>); x/sys names it
+// EAGAIN on Linux and darwin but EWOULDBLOCK on FreeBSD, whose errno.h
+// defines EAGAIN 35 and EWOULDBLOCK as EAGAIN: EAGAIN everywhere, so that one
+// behaviour has one name in the matrix.
+func errnoName(errno unix.Errno) string {
+	if errno == unix.EAGAIN {
+		return "EAGAIN"
+	}
+	return unix.ErrnoName(errno)
 }

@@ -1,4 +1,4 @@
-//go:build linux || darwin
+//go:build linux || darwin || freebsd
 
 package probes
 
@@ -27,7 +27,8 @@ var fdFloor = func() int {
 	floor := 1000
 	// Go raises the soft limit to the hard one at start-up (os package);
 	// stay in the upper half of whatever we got.
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < 2*uint64(floor) {
+	// rl.Cur is uint64 on Linux and darwin, int64 on FreeBSD (rlim_t).
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && uint64(rl.Cur) < 2*uint64(floor) {
 		floor = int(rl.Cur / 2)
 	}
 	return floor
