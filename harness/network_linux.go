@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	vnetns "github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
@@ -270,11 +271,23 @@ func (n *netns) build() error {
 			return err
 		}
 	}
+	// Watch both ends before either goes up (see watchUp).
+	var watches [2]*linkWatch
+	defer func() {
+		for _, w := range watches {
+			w.close()
+		}
+	}()
+	for h := range watches {
+		if watches[h], err = n.watchUp(h); err != nil {
+			return err
+		}
+	}
 	return eachHost(func(h int) error {
-		nl := n.nl[h]
-		lo, err := nl.LinkByName("lo")
+		rt := n.nl[h]
+		lo, err := rt.LinkByName("lo")
 		if err == nil {
-			err = nl.LinkSetUp(lo)
+			err = rt.LinkSetUp(lo)
 		}
 		if err != nil {
 			return fmt.Errorf("lo in %s: %w", n.names[h], err)
@@ -285,13 +298,13 @@ func (n *netns) build() error {
 			// Usable at once: no duplicate address detection (RFC 4862 §5.4).
 			addr.Flags = unix.IFA_F_NODAD
 		}
-		if err := nl.AddrAdd(links[h], addr); err != nil {
+		if err := rt.AddrAdd(links[h], addr); err != nil {
 			return fmt.Errorf("address %s on %s in %s: %w", p, veth, n.names[h], err)
 		}
-		if err := nl.LinkSetUp(links[h]); err != nil {
+		if err := rt.LinkSetUp(links[h]); err != nil {
 			return fmt.Errorf("%s up in %s: %w", veth, n.names[h], err)
 		}
-		return n.waitOper(h, true)
+		return watches[h].wait()
 	})
 }
 
@@ -375,7 +388,7 @@ func (n *netns) Break(a Action) error {
 		if err := n.setLink(hostB, false); err != nil {
 			return err
 		}
-		return n.waitOper(hostA, false)
+		return n.waitNotUp(hostA)
 	case Drop:
 		n.broken = Drop
 		return eachHost(func(h int) error {
@@ -398,10 +411,22 @@ func (n *netns) Restore() error {
 	}
 	switch n.broken {
 	case LinkDown:
+		var watches [2]*linkWatch
+		defer func() {
+			for _, w := range watches {
+				w.close()
+			}
+		}()
+		for h := range watches {
+			var err error
+			if watches[h], err = n.watchUp(h); err != nil {
+				return err
+			}
+		}
 		if err := n.setLink(hostB, true); err != nil {
 			return err
 		}
-		if err := eachHost(func(h int) error { return n.waitOper(h, true) }); err != nil {
+		if err := eachHost(func(h int) error { return watches[h].wait() }); err != nil {
 			return err
 		}
 	case Drop:
@@ -591,11 +616,13 @@ func netPrivileged() error {
 	return nil
 }
 
-// waitOper waits until host's veth is operationally up (up true) or not
-// (up false), polling its IFLA_OPERSTATE over the namespace's rtnetlink
-// socket (rtnetlink(7), RTM_GETLINK): the signal that the kernel has
-// finished bringing the link up or taking its carrier away.
-func (n *netns) waitOper(host int, up bool) error {
+// waitNotUp waits until host's veth is no longer operationally up,
+// polling its IFLA_OPERSTATE over the namespace's rtnetlink socket
+// (rtnetlink(7), RTM_GETLINK): the signal that the kernel has taken the
+// carrier away (net/core/link_watch.c, rfc2863_policy). Traffic stops
+// before that: a veth drops what it would hand to a peer that is not
+// running (drivers/net/veth.c, veth_xmit).
+func (n *netns) waitNotUp(host int) error {
 	deadline := time.Now().Add(operBound)
 	for {
 		l, err := n.nl[host].LinkByName(veth)
@@ -603,13 +630,86 @@ func (n *netns) waitOper(host int, up bool) error {
 			return fmt.Errorf("%s in %s: %w", veth, n.names[host], err)
 		}
 		st := l.Attrs().OperState
-		if (st == netlink.OperUp) == up {
+		if st != netlink.OperUp {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s in %s: operational state %s after %v, want up=%v", veth, n.names[host], st, operBound, up)
+			return fmt.Errorf("%s in %s: still operationally up after %v", veth, n.names[host], operBound)
 		}
 		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// linkWatch receives one host's link notifications (rtnetlink(7),
+// RTNLGRP_LINK) on a socket made inside its namespace.
+type linkWatch struct {
+	n    *netns
+	host int
+	s    *nl.NetlinkSocket
+}
+
+// watchUp starts watching host's links; call it before the change whose
+// end wait then awaits.
+//
+// Why a notification and not a poll of IFLA_OPERSTATE: when a link's
+// carrier comes on, the kernel's link watcher sets the operational state
+// first and attaches the transmit queues' qdisc after (linkwatch_do_dev:
+// rfc2863_policy, then dev_activate, then netdev_state_change, which sends
+// RTM_NEWLINK). A poll can see "up" in between, and a packet sent then
+// meets the noop qdisc and is dropped (seen here: a lost SYN made the
+// connection's first retransmission wait for the 3 s fallback timeout,
+// RFC 6298 §5.7, longer than the scenario's bound). No RTM_NEWLINK with
+// the state up is sent for a device before it is activated, so the first
+// one seen after watchUp says the link passes traffic.
+func (n *netns) watchUp(host int) (*linkWatch, error) {
+	var s *nl.NetlinkSocket
+	err := n.in(host, func() (err error) {
+		s, err = nl.Subscribe(unix.NETLINK_ROUTE, unix.RTNLGRP_LINK)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("watching the links of %s: %w", n.names[host], err)
+	}
+	return &linkWatch{n: n, host: host, s: s}, nil
+}
+
+// wait waits, up to operBound, for a notification that veth is
+// operationally up.
+func (w *linkWatch) wait() error {
+	deadline := time.Now().Add(operBound)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("%s in %s: no notification that it is up after %v", veth, w.n.names[w.host], operBound)
+		}
+		tv := unix.NsecToTimeval(left.Nanoseconds())
+		if err := w.s.SetReceiveTimeout(&tv); err != nil {
+			return err
+		}
+		msgs, _, err := w.s.Receive()
+		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+			continue // the deadline, or a signal: the loop decides
+		}
+		if err != nil {
+			return fmt.Errorf("link notifications of %s: %w", w.n.names[w.host], err)
+		}
+		for _, m := range msgs {
+			if m.Header.Type != unix.RTM_NEWLINK {
+				continue
+			}
+			hdr := unix.NlMsghdr(m.Header)
+			l, err := netlink.LinkDeserialize(&hdr, m.Data)
+			if err == nil && l.Attrs().Name == veth && l.Attrs().OperState == netlink.OperUp {
+				return nil
+			}
+		}
+	}
+}
+
+// close closes the watch's socket; nil is a no-op.
+func (w *linkWatch) close() {
+	if w != nil {
+		w.s.Close()
 	}
 }
 
