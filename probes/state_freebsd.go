@@ -3,6 +3,7 @@ package probes
 import (
 	"errors"
 	"fmt"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -73,6 +74,14 @@ func lookupState(c Conn4) (string, error) {
 	}
 	return StateNone, nil
 }
+
+// tablePoll and tablePollMax pace settleState's reads of the table: each
+// sysctl of net.inet.tcp.pcblist walks every TCP PCB and copies it out
+// (tcp_pcblist), as darwin's pcblist_n does; 1 ms doubling to 16 ms, as there.
+const (
+	tablePoll    = time.Millisecond
+	tablePollMax = 16 * time.Millisecond
+)
 
 // pcblist reads the sysctl. unix.SysctlRaw asks for the size, then copies;
 // the kernel's size estimate leaves room for more PCBs (tcp_pcblist), so

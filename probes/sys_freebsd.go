@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"fmt"
 	"time"
 	"unsafe"
 
@@ -61,10 +62,18 @@ func threadID() int {
 	return int(id)
 }
 
-// waitInSyscall spends PostureGrace, as on darwin: FreeBSD has no /proc by
-// default (procfs(5) is not mounted), and the per-thread sleep channel
-// (ki_wmesg, "sbwait" for a blocked recv) is only in struct kinfo_proc
-// (sys/sys/user.h), a large structure not wired up here.
+// errNoThreadSignal says why FreeBSD has no thread-state signal here:
+// there is no /proc by default (procfs(5) is not mounted), and the
+// per-thread run state and sleep channel (ki_stat, ki_wmesg "sbwait" for a
+// blocked recv, from sysctl kern.proc.pid with KERN_PROC_INC_THREAD) are in
+// struct kinfo_proc (sys/sys/user.h), a large structure not wired up yet.
+var errNoThreadSignal = fmt.Errorf("%w: FreeBSD: no thread-state signal wired up (sysctl kern.proc.pid, struct kinfo_proc ki_stat/ki_wmesg)", ErrUnsupported)
+
+// threadSignal: none on FreeBSD yet (errNoThreadSignal).
+func threadSignal() error { return errNoThreadSignal }
+
+// waitInSyscall spends PostureGrace and reports false, as darwin does where
+// its signal is missing (threadSignal says why).
 func waitInSyscall(int, time.Duration) (bool, error) {
 	time.Sleep(PostureGrace)
 	return false, nil
