@@ -169,3 +169,54 @@ func TestEventLoopCSVAndJSON(t *testing.T) {
 		t.Errorf("JSON typed detail: events %v, completion %v", sawEvents, sawCompletion)
 	}
 }
+
+// TestEventLoopClaims evaluates claims 11–13 on an io_uring-like column
+// (liburing#932: close leaves the recv pending and sends nothing), an
+// IOCP-like one (libuv#3034: closesocket aborts the recv and resets), a
+// column without a completion API (darwin: skipped, so unknown) and one
+// whose close sent a FIN while the recv was pending.
+func TestEventLoopClaims(t *testing.T) {
+	both := func(id string, steps ...schema.Step) []schema.Scenario {
+		return []schema.Scenario{observed("v4/"+id, steps...), observed("v6/"+id, steps...)}
+	}
+	var uring, iocp, finOut []schema.Scenario
+	for _, p := range []struct {
+		to    *[]schema.Scenario
+		close []schema.Step
+		wire  string
+	}{
+		{&uring, []schema.Step{step("actor.pending-recv", schema.ClassBlocked, 0, "", 0), step("peer.recv", schema.ClassBlocked, 0, "", 0)}, "none"},
+		{&iocp, []schema.Step{step("actor.pending-recv", schema.ClassCancelled, 0, "ERROR_OPERATION_ABORTED", 995), step("peer.recv", schema.ClassReset, 0, "WSAECONNRESET", 10054)}, "RST"},
+		{&finOut, []schema.Step{step("actor.pending-recv", schema.ClassBlocked, 0, "", 0), step("peer.recv", schema.ClassEOF, 0, "", 0)}, "FIN"},
+	} {
+		*p.to = append(*p.to, both("close/own-pending-recv", p.close...)...)
+		*p.to = append(*p.to, both("close/own-pending-recv-wire", append(p.close, step("wire.actor", schema.Class(p.wire), 0, "", 0))...)...)
+		*p.to = append(*p.to, both("cancel-then-close/own-pending-recv",
+			step("actor.pending-recv", schema.ClassCancelled, 0, "ECANCELED", 125), step("peer.recv", schema.ClassEOF, 0, "", 0))...)
+		*p.to = append(*p.to, both("close/peer-pending-recv", step("peer.pending-recv", schema.ClassEOF, 0, "", 0))...)
+		*p.to = append(*p.to, both("abort/peer-pending-recv", step("peer.pending-recv", schema.ClassReset, 0, "ECONNRESET", 104))...)
+	}
+	var none []schema.Scenario
+	for _, id := range []string{"close/own-pending-recv", "cancel-then-close/own-pending-recv", "close/peer-pending-recv", "abort/peer-pending-recv"} {
+		for _, f := range []string{"v4/", "v6/"} {
+			none = append(none, schema.Scenario{ID: f + id, Status: schema.StatusSkipped, Reason: "darwin has no completion API for sockets"})
+		}
+	}
+	m := mustMerge(t, file("uring", "linux", uring...), file("iocp", "windows", iocp...), file("kq", "darwin", none...), file("fin", "linux", finOut...))
+	want := map[int]map[string]Verdict{
+		11: {"uring": DoesNotHold, "iocp": Holds, "kq": Unknown, "fin": DoesNotHold},
+		12: {"uring": Holds, "iocp": DoesNotHold, "kq": Unknown, "fin": DoesNotHold},
+		13: {"uring": Holds, "iocp": Holds, "kq": Unknown, "fin": Holds},
+	}
+	for id, byPlatform := range want {
+		cr := claimByID(t, m, id)
+		if id != 13 && !strings.Contains(cr.Claim.Source, "#") { // 11 and 12 cite their issues
+			t.Errorf("claim %d: source %q names no issue", id, cr.Claim.Source)
+		}
+		for _, pv := range cr.Verdicts {
+			if pv.Verdict != byPlatform[pv.Platform] {
+				t.Errorf("claim %d on %s: %s, want %s (evidence %v, needs %v)", id, pv.Platform, pv.Verdict, byPlatform[pv.Platform], pv.Evidence, pv.Needs)
+			}
+		}
+	}
+}

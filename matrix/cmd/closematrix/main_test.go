@@ -112,11 +112,11 @@ func TestDiff(t *testing.T) {
 		t.Errorf("no drift: exit %d, %q", code, stdout)
 	}
 	code, stdout, _ = runCmd("diff", baseline, linux)
-	if code != 1 || !strings.HasPrefix(stdout, "linux-amd64: 6 changed\n") || strings.Contains(stdout, "::warning") {
+	if code != 1 || !strings.HasPrefix(stdout, "linux-amd64: 10 changed\n") || strings.Contains(stdout, "::warning") {
 		t.Errorf("drift: exit %d, %q", code, stdout)
 	}
 	code, stdout, _ = runCmd("diff", "--github", baseline, linux)
-	if code != 1 || strings.Count(stdout, "::warning file=results/linux-amd64.json,title=drift ") != 6 {
+	if code != 1 || strings.Count(stdout, "::warning file=results/linux-amd64.json,title=drift ") != 10 {
 		t.Errorf("--github: exit %d, %q", code, stdout)
 	}
 }
@@ -130,7 +130,7 @@ func TestDiffUpdate(t *testing.T) {
 	if err := os.WriteFile(base, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, stdout, _ := runCmd("diff", "--update", base, linux); code != 0 || !strings.Contains(stdout, "6 changed") {
+	if code, stdout, _ := runCmd("diff", "--update", base, linux); code != 0 || !strings.Contains(stdout, "10 changed") {
 		t.Errorf("--update: exit %d, %q", code, stdout)
 	}
 	if code, stdout, _ := runCmd("diff", base, linux); code != 0 {
