@@ -65,13 +65,18 @@ type observation struct {
 	outcome probes.Outcome
 	note    string
 	skipped string // why the step could not be observed here; outcome is then empty
+	// events and completion are the outcome typed, for events and
+	// pending-recv steps (eventloop.go).
+	events     *schema.Events
+	completion *schema.Completion
 }
 
 // skipError says a scenario cannot be played here at all (no ::1, no
 // capture privilege, not on this OS): it is recorded as skipped, not failed.
 func skipError(err error) bool {
 	return errors.Is(err, probes.ErrFamilyUnavailable) || errors.Is(err, probes.ErrCaptureNeedsRoot) ||
-		errors.Is(err, probes.ErrUnsupported) || errors.Is(err, ErrNeedsRoot) || errors.Is(err, ErrNotInView)
+		errors.Is(err, probes.ErrUnsupported) || errors.Is(err, ErrNeedsRoot) || errors.Is(err, ErrNotInView) ||
+		errors.Is(err, probes.ErrAsyncUnavailable)
 }
 
 // ErrNotInView says a scenario cannot be played through the chosen view
@@ -176,26 +181,36 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 	if len(runs) == 0 {
 		return steps
 	}
+	// key is an outcome with its typed detail (eventloop.go): an IOCP
+	// completion's WSA code is not in the outcome.
+	type key struct {
+		o      probes.Outcome
+		detail string
+	}
+	text := func(k key, first map[key]observation) string { return k.o.String() + first[k].completion.Text() }
 	for i, st := range sc.Steps {
-		var order []probes.Outcome
-		count := map[probes.Outcome]int{}
+		var order []key
+		count := map[key]int{}
+		first := map[key]observation{}
 		note, skipped := "", ""
 		for _, run := range runs {
 			if run[i].skipped != "" {
 				skipped = run[i].skipped
 				continue
 			}
-			o := run[i].outcome
-			if count[o] == 0 {
-				order = append(order, o)
+			k := key{run[i].outcome, run[i].detailKey()}
+			if count[k] == 0 {
+				order = append(order, k)
+				first[k] = run[i]
 			}
-			count[o]++
+			count[k]++
 			if note == "" {
 				note = run[i].note
 			}
 		}
+		kind := schema.KindOf(st.Name())
 		if skipped != "" && len(order) == 0 {
-			steps = append(steps, schema.Step{Name: st.Name(), Variants: []schema.Variant{}, Skipped: skipped})
+			steps = append(steps, schema.Step{Name: st.Name(), Kind: kind, Variants: []schema.Variant{}, Skipped: skipped})
 			continue
 		}
 		if skipped != "" {
@@ -203,17 +218,20 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 			// and say so rather than let the skip vanish.
 			note = join(note, "not observable in every run: "+skipped)
 		}
-		step := schema.Step{Name: st.Name(), Outcome: order[0], Variants: []schema.Variant{}, Note: note}
-		for _, o := range order {
+		best := order[0]
+		for _, k := range order {
 			// The most frequent; a tie goes to the first in a fixed order
 			// (the cell's text), not to whichever run came first.
-			if count[o] > count[step.Outcome] || count[o] == count[step.Outcome] && o.String() < step.Outcome.String() {
-				step.Outcome = o
+			if count[k] > count[best] || count[k] == count[best] && text(k, first) < text(best, first) {
+				best = k
 			}
 		}
+		step := schema.Step{Name: st.Name(), Kind: kind, Outcome: best.o, Variants: []schema.Variant{}, Note: note,
+			Events: first[best].events, Completion: first[best].completion}
 		if len(order) > 1 {
-			for _, o := range order {
-				step.Variants = append(step.Variants, schema.Variant{Outcome: o, Count: count[o]})
+			for _, k := range order {
+				step.Variants = append(step.Variants, schema.Variant{Outcome: k.o, Count: count[k],
+					Events: first[k].events, Completion: first[k].completion})
 			}
 		}
 		steps = append(steps, step)
@@ -237,12 +255,16 @@ type run struct {
 	sock    map[Side]Endpoint
 	calls   []*call
 	capture *probes.Capture
+	// watches are the readiness registrations of the sides with events
+	// steps; pending is a pending posture's asynchronous recv (eventloop.go).
+	watches map[Side]*watch
+	pending *pending
 }
 
 // runOnce plays the scenario once. With only >= 0 it observes that step alone
 // (an isolated step) and stops; otherwise every step but the isolated ones.
 func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation, err error) {
-	r := &run{sc: sc, cfg: cfg, stats: stats, sock: map[Side]Endpoint{}}
+	r := &run{sc: sc, cfg: cfg, stats: stats, sock: map[Side]Endpoint{}, watches: map[Side]*watch{}}
 	defer func() {
 		if terr := r.teardown(); terr != nil && err == nil {
 			err = terr
@@ -263,6 +285,11 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 	if err := r.connect(); err != nil {
 		return nil, err
 	}
+	if only < 0 { // events steps are read in the main run
+		if err := r.register(); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.setup(); err != nil {
 		return nil, fmt.Errorf("setup: %w", err)
 	}
@@ -270,10 +297,16 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 	if err != nil {
 		return nil, fmt.Errorf("posture %s: %w", sc.Posture, err)
 	}
+	if err := r.startPending(); err != nil {
+		return nil, fmt.Errorf("posture %s: %w", sc.Posture, err)
+	}
 	if r.wired() && only < 0 {
 		if r.capture, err = probes.StartCapture(r.sock[Actor].Conn()); err != nil {
 			return nil, fmt.Errorf("wire capture: %w", err)
 		}
+	}
+	if err := r.drainWatches(); err != nil {
+		return nil, err
 	}
 	act := r.act()
 	if err := r.failure(); err != nil {
@@ -284,6 +317,9 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 		// (or spend its bound) before anything looks at the peer, or a
 		// poll and SO_ERROR would race it for the pending error.
 		r.awaitCall(posture)
+	}
+	if posturePending[sc.Posture] == Peer {
+		r.awaitPending() // the same for the peer's pending recv
 	}
 	r.settle(Actor, Peer)
 	obs = make([]observation, len(sc.Steps))
@@ -556,6 +592,8 @@ func (r *run) act() probes.Outcome {
 	switch r.sc.Action {
 	case Close, Abort: // Abort's SO_LINGER {1, 0} was set in setup
 		f = a.Close
+	case CancelThenClose:
+		f = r.cancelThenClose
 	case ShutdownRD:
 		f = func() probes.Outcome { return a.Shutdown(probes.ShutRD) }
 	case ShutdownWR:
@@ -622,6 +660,10 @@ func (r *run) step(st Step, posture *call) observation {
 		return observation{outcome: probes.Outcome{Class: schema.Class(probes.WireClass(segs))}}
 	case Up:
 		return observation{outcome: r.harnessOp("net.up", r.net.Restore())}
+	case Events:
+		return r.eventsStep(st.Side)
+	case PendingRecv:
+		return r.pendingStep()
 	case ActionOp:
 		o := r.awaitCall(r.action) // the action's result, or blocked
 		if o.Class != schema.ClassBlocked && r.tookFor > 10*time.Millisecond {
@@ -710,10 +752,13 @@ func (r *run) teardown() (err error) {
 	if r.capture != nil {
 		r.capture.Close()
 	}
+	// Registrations and the pending recv go first, while the sockets they
+	// watch are still open (a cancel on a closed handle fails on Windows).
+	err = r.closeEventLoop()
 	if r.net != nil {
 		// Restore lets teardown's RSTs through; a network not removed is a
 		// leak, so both failures make the run an error.
-		err = r.net.Restore()
+		err = errors.Join(err, r.net.Restore())
 		defer func() {
 			if cerr := r.net.Close(); cerr != nil {
 				err = errors.Join(err, fmt.Errorf("removing the network: %w", cerr))

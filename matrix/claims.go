@@ -64,6 +64,9 @@ func NoneOf(cs ...schema.Class) Want { return Want{Classes: cs, Not: true} }
 // HasSegment wants a wire step that shows one of the segments (RST, FIN).
 func HasSegment(cs ...schema.Class) Want { return Want{Classes: cs, Segments: true} }
 
+// NoSegment wants a wire step that shows none of the segments ("none" counts).
+func NoSegment(cs ...schema.Class) Want { return Want{Classes: cs, Segments: true, Not: true} }
+
 func (w Want) match(c schema.Class) bool {
 	if !w.Segments {
 		return slices.Contains(w.Classes, c) != w.Not
