@@ -3,6 +3,7 @@ package harness
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -185,6 +186,9 @@ func TestIOURingOff(t *testing.T) {
 	}
 	if err == nil || !errors.Is(err, probes.ErrAsyncUnavailable) && !errors.Is(err, probes.ErrUnsupported) {
 		t.Errorf("StartRecv with CLOSEMATRIX_IO_URING=off: %v, want ErrAsyncUnavailable (or ErrUnsupported where there is no io_uring)", err)
+	}
+	if runtime.GOOS == "linux" && (!errors.Is(err, probes.ErrAsyncUnavailable) || !strings.Contains(rec.Reason, "CLOSEMATRIX_IO_URING=off")) {
+		t.Errorf("Linux: reason %q, want the contract's ErrAsyncUnavailable naming CLOSEMATRIX_IO_URING=off", rec.Reason)
 	}
 	if got := probes.Outstanding(); got != before {
 		t.Errorf("outstanding %d, want %d", got, before)
