@@ -29,7 +29,7 @@ $(BIN)/harness.test: FORCE
 	@$(GO) test -c -o $@ ./harness
 
 $(CLOSEMATRIX): FORCE
-	@$(GO) build -o $@ ./matrix/cmd/closematrix
+	@$(GO) build -o $@ ./cmd/closematrix
 
 FORCE:
 
@@ -121,10 +121,10 @@ wine-deps:
 
 # bench: the catalogue's wall time, a scenario's median and p95, and the
 # share of time spent waiting (bounds that expired, signals), then the
-# matrix's render benchmark.
+# matrix's render benchmarks (30 columns × 200 scenarios: budget 1 s).
 bench:
 	@$(GO) test ./harness -run '^$$' -bench Catalogue -benchtime 1x | grep -E '^(Benchmark|ok)'
-	@$(GO) test ./matrix -run '^$$' -bench RenderHTML -benchmem | grep -E '^(Benchmark|ok)'
+	@$(GO) test ./matrix -run '^$$' -bench 'RenderHTML|Publish30x200' -benchmem | grep -E '^(Benchmark|ok)'
 
 clean:
 	rm -rf $(BIN)
@@ -138,18 +138,19 @@ ACTIONLINT_VERSION := v1.7.12
 CI_LABEL = $(if $(filter-out file default undefined,$(origin LABEL)),$(LABEL),$(GOOS)-$(GOARCH)$(if $(RUNNER),-$(RUNNER)))
 MERGE_IN ?= $(RESULTS)
 
-.PHONY: lint ci-suite ci-drift merge
+.PHONY: lint ci-suite ci-drift merge dist test-action check-run
 
-# lint: actionlint, pinned, installed into ./bin, on .github/workflows. It
-# runs shellcheck on every run: block when shellcheck is on PATH; so does this
-# target on scripts/ci-*.sh. Without shellcheck: a note here, a failure in CI.
+# lint: actionlint, pinned, installed into ./bin, on .github/workflows (and
+# the action.yml they use as ./). It runs shellcheck on every run: block when
+# shellcheck is on PATH; so does this target on scripts/*.sh. Without
+# shellcheck: a note here, a failure in CI.
 lint:
 	@GOBIN=$(BIN) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 	$(BIN)/actionlint
 	@if command -v shellcheck >/dev/null; then \
-	  shellcheck scripts/ci-*.sh && echo "lint: actionlint $(ACTIONLINT_VERSION) and $$(shellcheck --version | sed -n 's/^version: /shellcheck /p'): clean"; \
+	  shellcheck scripts/*.sh && echo "lint: actionlint $(ACTIONLINT_VERSION) and $$(shellcheck --version | sed -n 's/^version: /shellcheck /p'): clean"; \
 	elif [ "$$CI" = true ]; then echo "lint: shellcheck is not installed"; exit 1; \
-	else echo "lint: shellcheck not installed (apt-get install shellcheck): run: blocks and scripts/ci-*.sh were not shell-checked"; fi
+	else echo "lint: shellcheck not installed (apt-get install shellcheck): run: blocks and scripts/*.sh were not shell-checked"; fi
 
 # ci-suite: the suite as a matrix job runs it, here: make ci-suite RUNNER=name
 # [LABEL=...] writes out/results/$(CI_LABEL).json and out/junit-$(CI_LABEL).xml.
@@ -165,3 +166,26 @@ ci-drift:
 # matrix.csv, matrix.json, claims.txt, and summary.md capped for a job summary).
 merge:
 	@bash scripts/ci-merge.sh '$(MERGE_IN)' out/matrix
+
+# dist: the release binaries, as release.yml builds them on a v* tag:
+# closematrix-{linux,windows,darwin,freebsd}-{amd64,arm64} and SHA256SUMS in
+# dist/. VERSION defaults to git describe.
+dist:
+	@bash scripts/ci-dist.sh $(VERSION)
+
+# test-action: scripts/action.sh, the reusable action's step (action.yml),
+# in a fake Actions environment: outputs, job summary, drift, exit statuses.
+test-action:
+	@bash scripts/test-action.sh
+
+# check-run: `closematrix run` must record what the Ginkgo suite records for
+# the same label filter (one runner, one catalogue, one result file).
+# closematrix diff names any cell that differs (exit 1).
+RUN_FILTER ?= (core || kill || exit) && !needs-root
+check-run: $(BIN)/harness.test $(CLOSEMATRIX)
+	@tmp=$$(mktemp -d) && \
+	(cd harness && $(BIN)/harness.test -test.run '^TestHarness$$' -ginkgo.no-color -ginkgo.label-filter='$(RUN_FILTER)' \
+	  -closematrix.out=$$tmp/suite.json >/dev/null) && \
+	$(CLOSEMATRIX) run -label-filter '$(RUN_FILTER)' -o $$tmp/run.json 2>/dev/null >/dev/null && \
+	$(CLOSEMATRIX) diff $$tmp/suite.json $$tmp/run.json && echo "closematrix run recorded what the suite recorded"; \
+	rc=$$?; rm -rf $$tmp; exit $$rc

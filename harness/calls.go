@@ -16,9 +16,12 @@ type call struct {
 	side Side
 	op   Op     // Recv or Send
 	step string // the step that started it
-	tid  int    // the OS thread's id (gettid, GetCurrentThreadId; 0 on darwin)
+	tid  int    // the OS thread's id (gettid, GetCurrentThreadId, thread_selfid)
 	done chan probes.Outcome
 	res  *probes.Outcome
+	// end is when f returned; written before done is sent, so it may be
+	// read once finished (or await) has seen the result.
+	end time.Time
 	// waited is how long awaits have waited for it so far: a call's bound
 	// is spent once, however many awaits it takes.
 	waited time.Duration
@@ -34,7 +37,9 @@ func startCall(side Side, op Op, step string, f func() probes.Outcome) *call {
 	go func() {
 		runtime.LockOSThread()
 		tid <- probes.ThreadID()
-		c.done <- f()
+		o := f()
+		c.end = time.Now()
+		c.done <- o
 	}()
 	c.tid = <-tid
 	return c

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"slices"
 	"time"
 
 	"github.com/closematrix/closematrix/probes"
@@ -40,10 +41,12 @@ var core = []body{
 	{Close, "peer-blocked-recv", nil, PeerBlockedRecv, "peer.blocked-recv peer.send peer.send#2",
 		"close while the peer is blocked in recv",
 		"The FIN wakes the peer's blocked recv with end of stream."},
-	// Wine 8: the peer reads end of stream, not a reset: wineserver shuts the
-	// host socket down (SHUT_RDWR) before closing it (server/sock.c,
-	// sock_destroy), so a FIN leaves before the RST. No sock.c test covers
-	// this case; Microsoft documents no answer for it either.
+	// Wine 8 (observed): the peer's recv reads end of stream, though its poll
+	// already shows POLLERR|POLLHUP and its send meets WSAECONNRESET. Wine 8's
+	// server/sock.c makes no shutdown call when the socket is destroyed
+	// (sock_destroy), so this is not a FIN sent ahead of the RST by Wine's
+	// own shutdown; the cause is not traced. No sock.c test covers this case;
+	// Microsoft documents no answer for it either.
 	{Close, "unread-at-actor", []Setup{UnreadAtActor}, Idle, "peer.events peer.recv peer.send peer.send#2",
 		"close with data the actor never read",
 		"RFC 2525 §2.17: closing with unread received data sends RST, not FIN, so the peer sees a reset rather than end of stream; " +
@@ -51,10 +54,12 @@ var core = []body{
 	{Close, "unread-at-peer", []Setup{UnreadAtPeer}, Idle, "peer.recv peer.recv#2 peer.send",
 		"close after sending data the peer has not read yet",
 		"An orderly close delivers queued data first: the peer reads the data, then end of stream."},
-	// Wine 8: the blocked recv returns WSAEINVAL. Microsoft's recv page lists
-	// WSAEINTR for a blocking call cancelled by closesocket; sock.c has no
-	// test of a blocking recv here (test_accept checks closesocket wakes a
-	// blocked accept). Only a real Windows run will say.
+	// Wine 8 (observed): the blocked recv returns WSAEINVAL. Microsoft's recv
+	// page lists WSAEINTR only for a blocking Windows Sockets 1.1 call
+	// cancelled through WSACancelBlockingCall and says nothing of
+	// closesocket; sock.c has no test of a blocking recv here (test_accept
+	// checks that closesocket wakes a blocked accept). Only a real Windows
+	// run will say.
 	{Close, "own-blocked-recv", nil, OwnBlockedRecv, "actor.blocked-recv peer.recv",
 		"close while another thread of the actor is blocked in recv on the same socket",
 		"Whether close wakes a recv blocked in another thread, and whether anything is sent while it is still blocked, " +
@@ -62,11 +67,11 @@ var core = []body{
 	{Close, "then-use", nil, Idle, "actor.send actor.recv",
 		"send and recv on the descriptor after close",
 		"What a program gets from a stale descriptor or SOCKET handle (EBADF, WSAENOTSOCK)."},
-	// Wine 8: the peer's recv returns 0 twice and only its send meets
-	// WSAECONNRESET (the FIN-before-RST of sock_destroy, as above). Windows
-	// resets the recv: sock.c test_completion_port and test_tcp_reset expect
-	// WSAECONNRESET after close_with_rst(), and the closesocket page says a
-	// hard close makes "any recv call on the remote side" fail that way.
+	// Wine 8 (observed): the peer's recv returns 0 twice and only its send
+	// meets WSAECONNRESET (as close/unread-at-actor; not traced further).
+	// Windows resets the recv: sock.c test_completion_port and test_tcp_reset
+	// expect WSAECONNRESET after close_with_rst(), and the closesocket page
+	// says a hard close makes "any recv call on the remote side" fail that way.
 	{Abort, "idle", []Setup{Linger0}, Idle, "peer.events peer.recv peer.recv#2 peer.send",
 		"abortive close (SO_LINGER {1, 0})",
 		"Linger 0 turns close into ABORT (RFC 793 §3.5): RST instead of FIN; the peer's recv meets the reset, " +
@@ -93,18 +98,21 @@ var core = []body{
 	{ShutdownWR, "own-blocked-recv", nil, OwnBlockedRecv, "actor.blocked-recv peer.recv",
 		"shutdown for sending while another thread of the actor is blocked in recv",
 		"A FIN goes out while the actor's own recv stays blocked (nothing arrived to wake it)."},
-	// Wine 8: recv fails with WSAESHUTDOWN, as documented and as sock.c
-	// test_shutdown expects; but data the peer sends afterwards resets
-	// nothing (Wine passes SHUT_RD to Linux, which does not reset), where the
-	// shutdown page says the connection is reset. sock.c has no test of a
-	// peer's send with no recv pending, so this is the docs against Wine.
+	// Wine 8 (observed): recv fails with WSAESHUTDOWN, as documented and as
+	// sock.c test_shutdown expects; but data the peer sends afterwards resets
+	// nothing, where the shutdown page says the connection is reset. Wine 8's
+	// server/sock.c passes SD_RECEIVE to no host call (IOCTL_AFD_WINE_SHUTDOWN
+	// only marks the socket read-shut), so Linux underneath never hears of it.
+	// sock.c has no test of a peer's send with no recv pending, so this is
+	// the docs against Wine.
 	{ShutdownRD, "idle", nil, Idle, "actor.events actor.recv peer.send actor.events#2 actor.recv#2 actor.send peer.recv peer.send#2",
 		"shutdown for receiving",
 		"Nothing goes on the wire (RFC 793 has no receive-side close); what the actor's recv returns and what " +
 			"becomes of data that arrives afterwards is each stack's own choice. actor.events is what the own shutdown raises, " +
 			"actor.events#2 whether the peer's data after it wakes the actor's event loop again."},
-	// Wine 8: no reset although data is queued; the shutdown page says a TCP
-	// connection is reset when SD_RECEIVE finds data waiting to be received.
+	// Wine 8 (observed): no reset although data is queued (SD_RECEIVE reaches
+	// no host call, as above); the shutdown page says a TCP connection is
+	// reset when SD_RECEIVE finds data waiting to be received.
 	{ShutdownRD, "unread-at-actor", []Setup{UnreadAtActor}, Idle, "actor.recv peer.send",
 		"shutdown for receiving with unread data",
 		"Whether data already queued is still delivered, discarded, or answered with RST."},
@@ -145,12 +153,15 @@ var sequences = []body{
 			"while the peer, the active closer, waits in TIME_WAIT (2 MSL, RFC 793 §3.5)."},
 }
 
-// wired are the core bodies also played with a capture of what the actor puts
-// on the wire (wire.actor), which settles whether a FIN or an RST went out
-// (claims 7 and 9). The capture needs root and Linux.
+// wired are the core bodies and orderly releases also played with a capture
+// of what each end puts on the wire (wire.actor, wire.peer), which settles
+// whether a FIN or an RST went out (claims 7 and 9), whether the passive
+// closer's FIN rode on its ACK (claim 14), and draws the ladder diagram.
+// The capture needs root and Linux.
 var wired = map[string]bool{
 	"close/idle": true, "close/unread-at-actor": true, "close/own-blocked-recv": true, "abort/idle": true,
 	"shutdown-wr/idle": true, "shutdown-rd/idle": true, "shutdown-rdwr/idle": true,
+	"close/orderly-release": true, "close/after-peer-closed": true,
 }
 
 // senders are about data in flight: a peer blocked in send because the actor
@@ -305,21 +316,21 @@ func Catalogue() []Scenario {
 	bodies = append(bodies, processes...)
 	bodies = append(bodies, networks...)
 	bodies = append(bodies, eventLoops...)
-	for _, b := range core {
+	for _, b := range append(slices.Clone(core), sequences...) {
 		if wired[string(b.action)+"/"+b.condition] {
 			b.condition += "-wire"
-			b.steps += " wire.actor" // the state and poll steps are the core scenario's
-			b.title += ", with the actor's segments captured"
-			b.doc += " The capture records which segments (data, FIN, RST) the actor sent."
+			b.steps += " wire.actor wire.peer" // the state and poll steps are the core scenario's
+			b.title += ", with both ends' segments captured"
+			b.doc += " The capture records which segments (data, FIN, RST, ACK) each end sent, in order."
 			bodies = append(bodies, b)
 		}
 	}
 	for _, b := range eventLoops {
 		if b.posture == OwnPendingRecv {
 			b.condition += "-wire"
-			b.steps += " wire.actor"
-			b.title += ", with the actor's segments captured"
-			b.doc += " The capture records which segments (FIN, RST, or none while the recv is pending) the actor sent."
+			b.steps += " wire.actor wire.peer"
+			b.title += ", with both ends' segments captured"
+			b.doc += " The capture records which segments (FIN, RST, or none while the recv is pending) each end sent, in order."
 			bodies = append(bodies, b)
 		}
 	}

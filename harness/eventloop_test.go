@@ -56,17 +56,6 @@ func withFakes(t *testing.T, watch func(Endpoint) (readiness, error), recv func(
 	}
 }
 
-func scenario(t *testing.T, id string) Scenario {
-	t.Helper()
-	for _, sc := range Catalogue() {
-		if sc.ID == id {
-			return sc
-		}
-	}
-	t.Fatalf("%s not in the catalogue", id)
-	return Scenario{}
-}
-
 func stepOf(rec schema.Scenario, name string) schema.Step {
 	for _, st := range rec.Steps {
 		if st.Name == name {

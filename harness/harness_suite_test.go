@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -15,27 +14,11 @@ import (
 	"github.com/closematrix/closematrix/schema"
 )
 
-// Suite flags. Most also read an environment variable (named beside them),
-// so that `go test ./...`, the ginkgo CLI and CI can all set them.
-var (
-	outPath = flag.String("closematrix.out", os.Getenv("CLOSEMATRIX_OUT"),
-		"write the result file (schema 2) here after the suite; empty: write none")
-	repeat = flag.Int("closematrix.repeat", envInt("CLOSEMATRIX_REPEAT", harness.DefaultRepeat),
-		"runs per scenario")
-	slowRepeat = flag.Int("closematrix.slow-repeat", 1,
-		"runs per slow scenario (label slow: linger, network), which wait out TCP's timers")
-	bound = flag.Duration("closematrix.bound", harness.DefaultBound,
-		"how long a blocking call may take before it is recorded as blocked")
-	label = flag.String("closematrix.label", os.Getenv("CLOSEMATRIX_LABEL"),
-		"platform label (column name); default GOOS-GOARCH[-emulator]")
-	runner = flag.String("closematrix.runner", os.Getenv("CLOSEMATRIX_RUNNER"),
-		"CI runner image, recorded as platform.runner")
-	commit = flag.String("closematrix.commit", firstNonEmpty(os.Getenv("CLOSEMATRIX_COMMIT"), os.Getenv("GITHUB_SHA")),
-		"source revision, recorded as tool.commit")
-	view = flag.String("closematrix.view", firstNonEmpty(os.Getenv("CLOSEMATRIX_VIEW"), "raw"),
-		"raw: the OS's answers through x/sys sockets; gonet: what a Go program gets from package net "+
-			"(the label gets a -gonet suffix)")
-)
+// opts are the suite's flags, -closematrix.NAME (harness.Options: the same
+// names, defaults and environment variables as `closematrix run`'s flags).
+var opts harness.Options
+
+func init() { opts.Register(flag.CommandLine, "closematrix.") }
 
 // recordEntry names the report entry that carries a scenario's record from
 // the process that ran it (under ginkgo -p, any of several) to the one
@@ -61,33 +44,19 @@ func TestMain(m *testing.M) {
 }
 
 func TestHarness(t *testing.T) {
-	if _, err := harness.TransportByName(*view); err != nil {
-		t.Fatalf("-closematrix.view: %v", err)
+	if err := opts.Check(); err != nil {
+		t.Fatal(err)
 	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "closematrix harness")
 }
 
-func config() harness.Config {
-	t, err := harness.TransportByName(*view)
-	Expect(err).NotTo(HaveOccurred(), "-closematrix.view")
-	return harness.Config{Repeat: *repeat, Bound: *bound, Transport: t, SlowRepeat: *slowRepeat}
-}
-
-// platformLabel is the column name: the flag's, or GOOS-GOARCH[-emulator],
-// with the view's name appended for a view other than raw.
-func platformLabel() schema.Platform {
-	p := harness.Platform(*label, *runner)
-	if t, err := harness.TransportByName(*view); err == nil && t.Name() != "" && *label == "" {
-		p.Label += "-" + t.Name()
-	}
-	return p
-}
+func config() harness.Config { return opts.Config() }
 
 // The result file is written once, by the one process ReportAfterSuite runs
 // on, from the records every spec attached to its report.
 var _ = ReportAfterSuite("result file", func(r Report) {
-	if *outPath == "" {
+	if opts.Out == "" {
 		return
 	}
 	byID := map[string]schema.Scenario{}
@@ -107,24 +76,7 @@ var _ = ReportAfterSuite("result file", func(r Report) {
 			recs = append(recs, rec)
 		}
 	}
-	Expect(recs).NotTo(BeEmpty(), "no scenario ran: nothing to write to %s", *outPath)
-	f := harness.NewFile(platformLabel(), *commit, r.StartTime, r.RunTime, recs)
-	Expect(harness.WriteFile(*outPath, f)).To(Succeed())
-	fmt.Fprintf(GinkgoWriter, "closematrix: wrote %d scenarios to %s\n", len(recs), *outPath)
+	Expect(recs).NotTo(BeEmpty(), "no scenario ran: nothing to write to %s", opts.Out)
+	Expect(opts.Write(r.StartTime, r.RunTime, recs)).To(Succeed())
+	fmt.Fprintf(GinkgoWriter, "closematrix: wrote %d scenarios to %s\n", len(recs), opts.Out)
 })
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return v
-	}
-	return def
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}

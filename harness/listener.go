@@ -3,6 +3,7 @@ package harness
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/closematrix/closematrix/probes"
@@ -21,6 +22,10 @@ type listenerActor struct {
 }
 
 var errListener = errors.New("the actor is a listener")
+
+// wakeDials counts wake's connections, for the test that teardown dials a
+// closed listener only when accept is still blocked.
+var wakeDials atomic.Int64
 
 // accept is the posture's call: ws2_32/accept(2), blocking. A connection it
 // does accept (teardown's wake-up call) is closed at once.
@@ -55,6 +60,7 @@ func (l *listenerActor) Closed() bool {
 // on Linux that close does not wake it, and the socket keeps listening while
 // the call holds it, so one more connection is what returns the call.
 func (l *listenerActor) wake() {
+	wakeDials.Add(1)
 	if s, err := probes.Dial(l.family, l.ln.Port()); err == nil {
 		s.SetLinger(true, 0)
 		s.Close()

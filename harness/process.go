@@ -11,24 +11,40 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/closematrix/closematrix/probes"
 	"github.com/closematrix/closematrix/schema"
 )
 
-// The actor of a process scenario lives in a helper process: this test
-// binary, run again with helperEnv set. Its connection dies with it, the way
-// a crashed or exiting program's does, and the peer watches from here.
+// The actor of a process scenario lives in a helper process: the running
+// program (the suite's test binary, or the closematrix command wherever it
+// was installed or copied), run again (os.Executable) with helperEnv set.
+// Its connection dies with it, the way a crashed or exiting program's does,
+// and the peer watches from here.
 const (
 	helperEnv  = "CLOSEMATRIX_HELPER" // "actor family port"
 	helperRole = "actor"
 )
 
-// IsHelper reports whether this process was started as a helper. A test
-// binary that runs process scenarios calls it first thing in TestMain and,
-// when true, HelperMain instead of its tests.
-func IsHelper() bool { return strings.HasPrefix(os.Getenv(helperEnv), helperRole+" ") }
+// helperReady is set once the program has asked IsHelper: only then does
+// running it again reach HelperMain, so only then may process scenarios
+// start one (a program that never asks would run its whole self again).
+var helperReady atomic.Bool
+
+// IsHelper reports whether this process was started as a helper. Every
+// front end that plays process scenarios calls it first thing — the suite in
+// TestMain, the command in main — and, when true, HelperMain instead of
+// anything else. Asking is also what lets this process start helpers.
+func IsHelper() bool {
+	helperReady.Store(true)
+	return strings.HasPrefix(os.Getenv(helperEnv), helperRole+" ")
+}
+
+// errNoHelperMode says the program never asked IsHelper, so running it
+// again would not make a helper.
+var errNoHelperMode = errors.New("this program does not call harness.IsHelper at start, so it cannot be its own helper process")
 
 // HelperMain is the actor process: it dials the address in helperEnv, says
 // which 4-tuple it got, then obeys commands on stdin:
@@ -96,6 +112,9 @@ type remoteActor struct {
 
 // startActor runs the helper and waits, within setupBound, for its 4-tuple.
 func startActor(f probes.Family, port int) (*remoteActor, error) {
+	if !helperReady.Load() {
+		return nil, errNoHelperMode
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err

@@ -5,14 +5,49 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/closematrix/closematrix/internal/atomicfile"
 	"github.com/closematrix/closematrix/schema"
 )
 
-// Version is closematrix's version, written into every result file.
-const Version = "v0.1.0"
+// Version and Commit name the build that wrote a result file (its tool
+// field). A release build sets both through the linker (scripts/dist.sh):
+//
+//	-ldflags "-X github.com/closematrix/closematrix/harness.Version=v0.2.0
+//	          -X github.com/closematrix/closematrix/harness.Commit=<sha>"
+//
+// Otherwise init takes what the Go toolchain stamped into the binary: the
+// module version that `go install …@v0.2.0` records, and the VCS revision
+// that `go build` records in a checkout (runtime/debug.ReadBuildInfo). Test
+// binaries carry neither; the suite's -closematrix.commit flag (the Makefile
+// and scripts/ci-suite.sh pass git's HEAD) says the commit there.
+var (
+	Version = ""
+	Commit  = ""
+)
+
+// develVersion is the version of a build that says none: a test binary, or
+// `go build` from a checkout.
+const develVersion = "v0.1.0"
+
+func init() {
+	bi, ok := debug.ReadBuildInfo()
+	if Version == "" && ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		Version = bi.Main.Version
+	}
+	if Version == "" {
+		Version = develVersion
+	}
+	if Commit == "" && ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				Commit = s.Value
+			}
+		}
+	}
+}
 
 // Platform describes this machine. label and runner override the defaults
 // (GOOS-GOARCH, with the emulator's name appended when there is one); commit

@@ -3,8 +3,10 @@ package harness
 import (
 	"errors"
 	"fmt"
+	"log"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/closematrix/closematrix/probes"
@@ -34,6 +36,14 @@ const (
 	// setupBound limits connect, accept and the wait for unread data to land:
 	// their failure is a harness error, not an observation.
 	setupBound = 2 * time.Second
+	// helperStartBound limits a helper process's start-up, until it has said
+	// which connection it made. The first start of a freshly built test
+	// binary on a cold Windows runner waits for Defender's on-access scan of
+	// the executable, which takes seconds for a binary of this size (tens of
+	// MiB), more while the image is still busy after boot. 30 s covers that
+	// with room to spare, yet still ends a helper that hangs well inside a
+	// job's time limit; later starts of the same binary take milliseconds.
+	helperStartBound = 30 * time.Second
 	// teardownBound limits how long freeing the calls of a run may take.
 	teardownBound = 2 * time.Second
 	// recvMax is the buffer a recv step offers.
@@ -45,9 +55,10 @@ type Stats struct {
 	Wall       time.Duration  // the whole scenario, all runs
 	BoundWait  time.Duration  // bounds that expired: calls recorded as blocked
 	SignalWait time.Duration  // waits on a signal (thread in syscall, unacked data, bytes pending) or a grace period in its place
-	Threads    []int          // OS thread ids of the calls (none on darwin), for leak checks
+	Threads    []int          // OS thread ids of the calls, for leak checks
 	Conns      []probes.Conn4 // the actor's 4-tuple in each run, for outside witnesses
 	WireAt     []time.Time    // when each run's wire step read its capture, for outside witnesses
+	CaptureAt  []time.Time    // when each run's capture started, for outside witnesses
 }
 
 // Add accumulates o into s.
@@ -58,6 +69,7 @@ func (s *Stats) Add(o Stats) {
 	s.Threads = append(s.Threads, o.Threads...)
 	s.Conns = append(s.Conns, o.Conns...)
 	s.WireAt = append(s.WireAt, o.WireAt...)
+	s.CaptureAt = append(s.CaptureAt, o.CaptureAt...)
 }
 
 // observation is one step's result in one run.
@@ -69,6 +81,9 @@ type observation struct {
 	// pending-recv steps (eventloop.go).
 	events     *schema.Events
 	completion *schema.Completion
+	// segments, on a wire step, is every segment the side sent, pure ACKs
+	// included, numbered in the capture's order of both directions.
+	segments []schema.Segment
 }
 
 // skipError says a scenario cannot be played here at all (no ::1, no
@@ -228,6 +243,12 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 		}
 		step := schema.Step{Name: st.Name(), Kind: kind, Outcome: best.o, Variants: []schema.Variant{}, Note: note,
 			Events: first[best].events, Completion: first[best].completion}
+		for _, run := range runs { // a wire step's segments: the first run that saw the outcome recorded
+			if run[i].skipped == "" && run[i].outcome == step.Outcome && len(run[i].segments) > 0 {
+				step.Segments = run[i].segments
+				break
+			}
+		}
 		if len(order) > 1 {
 			for _, k := range order {
 				step.Variants = append(step.Variants, schema.Variant{Outcome: k.o, Count: count[k],
@@ -259,12 +280,30 @@ type run struct {
 	// steps; pending is a pending posture's asynchronous recv (eventloop.go).
 	watches map[Side]*watch
 	pending *pending
+
+	// actStart is when the action began: a posture call that returned
+	// before it did not hold (checkPosture).
+	actStart time.Time
+	// postureLate is set when the posture's call began on a socket the
+	// action had already closed.
+	postureLate atomic.Bool
+	// postureGrace is the note for steps whose posture rested on
+	// PostureGrace instead of a signal; "" when a signal said it held.
+	postureGrace string
+	// stateSkip says why a side's state steps cannot be observed (the
+	// system's table did not show its live connection).
+	stateSkip map[Side]string
+	// bytes counts what each side's calls moved, for the self-check.
+	bytes byteCount
+	// tearing is set once teardown begins: the calls it frees return what
+	// teardown did, which no self-check looks at.
+	tearing atomic.Bool
 }
 
 // runOnce plays the scenario once. With only >= 0 it observes that step alone
 // (an isolated step) and stops; otherwise every step but the isolated ones.
 func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation, err error) {
-	r := &run{sc: sc, cfg: cfg, stats: stats, sock: map[Side]Endpoint{}, watches: map[Side]*watch{}}
+	r := &run{sc: sc, cfg: cfg, stats: stats, sock: map[Side]Endpoint{}, stateSkip: map[Side]string{}, watches: map[Side]*watch{}}
 	defer func() {
 		if terr := r.teardown(); terr != nil && err == nil {
 			err = terr
@@ -300,10 +339,12 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 	if err := r.startPending(); err != nil {
 		return nil, fmt.Errorf("posture %s: %w", sc.Posture, err)
 	}
+	r.checkTableSees(Actor)
 	if r.wired() && only < 0 {
 		if r.capture, err = probes.StartCapture(r.sock[Actor].Conn()); err != nil {
 			return nil, fmt.Errorf("wire capture: %w", err)
 		}
+		r.stats.CaptureAt = append(r.stats.CaptureAt, time.Now())
 	}
 	if err := r.drainWatches(); err != nil {
 		return nil, err
@@ -321,6 +362,9 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 	if posturePending[sc.Posture] == Peer {
 		r.awaitPending() // the same for the peer's pending recv
 	}
+	if err := r.checkPosture(posture); err != nil {
+		return nil, err
+	}
 	r.settle(Actor, Peer)
 	obs = make([]observation, len(sc.Steps))
 	noted := act.Class == schema.ClassOK
@@ -335,10 +379,16 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 		if !noted && o.skipped == "" && st.Op != ActionOp {
 			o.note, noted = join(o.note, fmt.Sprintf("the %s itself returned %s", sc.Action, act)), true
 		}
+		if r.postureGrace != "" && o.skipped == "" {
+			o.note = join(o.note, r.postureGrace)
+		}
 		obs[i] = o
 		if err := r.failure(); err != nil {
 			return nil, err
 		}
+	}
+	if err := r.checkPosture(posture); err != nil {
+		return nil, err
 	}
 	return obs, nil
 }
@@ -381,7 +431,11 @@ func (r *run) connect() error {
 	}
 	defer ln.Close()
 	var actor Endpoint
-	if err := r.setupCall(Actor, fmt.Sprintf("connect to %s port %d", r.sc.Family, ln.Port()), func() (err error) {
+	bound := setupBound
+	if r.sc.Action.inProcess() {
+		bound = helperStartBound // a process to start first (helperStartBound)
+	}
+	if err := r.setupCallWithin(bound, Actor, fmt.Sprintf("connect to %s port %d", r.sc.Family, ln.Port()), func() (err error) {
 		if r.sc.Action.inProcess() {
 			actor, err = startActor(r.sc.Family, ln.Port())
 		} else {
@@ -408,11 +462,16 @@ func (r *run) connect() error {
 // within setupBound, like every other call. Its failure, or a call that
 // outlives the bound (left to teardown's reap), is a harness error.
 func (r *run) setupCall(side Side, what string, f func() error) error {
+	return r.setupCallWithin(setupBound, side, what, f)
+}
+
+// setupCallWithin is setupCall with a bound of its own.
+func (r *run) setupCallWithin(bound time.Duration, side Side, what string, f func() error) error {
 	var err error
 	c := startCall(side, Send, what, func() probes.Outcome { err = f(); return probes.Outcome{Class: schema.ClassOK} })
-	if _, ok := c.await(setupBound); !ok {
+	if _, ok := c.await(bound); !ok {
 		r.calls = append(r.calls, c)
-		return fmt.Errorf("%s did not complete in %v", what, setupBound)
+		return fmt.Errorf("%s did not complete in %v", what, bound)
 	}
 	return err
 }
@@ -433,9 +492,11 @@ func (r *run) setup() error {
 		if !ok {
 			return fmt.Errorf("%w: %s needs a non-blocking send", ErrNotInView, UnsentAtActor)
 		}
-		if n, err := f.FillSendBuffer(); err != nil || n == 0 {
+		n, err := f.FillSendBuffer()
+		if err != nil || n == 0 {
 			return fmt.Errorf("%s: queued %d bytes: %v", UnsentAtActor, n, err)
 		}
+		r.bytes.sent(Actor, n)
 	}
 	if r.sc.Has(UserTimeout) {
 		for _, side := range []Side{Actor, Peer} {
@@ -468,6 +529,7 @@ func (r *run) setup() error {
 		if o := r.sock[from].Send(make([]byte, UnreadBytes)); o.Class != schema.ClassOK || o.N != UnreadBytes {
 			return fmt.Errorf("%s: %s sent %s", su, from, o)
 		}
+		r.bytes.sent(from, UnreadBytes)
 		wait := func() error { return r.waitPending(to, UnreadBytes) }
 		if a, ok := r.sock[to].(*remoteActor); ok {
 			wait = func() error { return a.waitPending(UnreadBytes) }
@@ -551,8 +613,13 @@ func (r *run) posture() (*call, error) {
 	var op Op
 	switch pc.Op {
 	case BlockedRecv:
-		f, op = func() probes.Outcome { return s.Recv(recvMax) }, Recv
+		recv := r.counted(pc.Side, Recv, s.Recv)
+		f, op = func() probes.Outcome { return recv(recvMax) }, Recv
 	case BlockedSend:
+		// How much of it the other end reads is not known until it
+		// returns, and a send that fails midway says nothing of the bytes
+		// it moved: that direction is not counted.
+		r.bytes.unknown(pc.Side)
 		f, op = func() probes.Outcome {
 			o := s.Send(fill)
 			if o.Class == schema.ClassOK && o.N < len(fill) {
@@ -565,6 +632,13 @@ func (r *run) posture() (*call, error) {
 	case BlockedAccept:
 		f, op = s.(*listenerActor).accept, Recv
 	}
+	inner := f
+	f = func() probes.Outcome {
+		if s.Closed() {
+			r.postureLate.Store(true) // the action overtook the call
+		}
+		return inner()
+	}
 	c := r.start(pc.Side, op, pc.Name(), f)
 	start := time.Now()
 	var err error
@@ -573,9 +647,17 @@ func (r *run) posture() (*call, error) {
 	}); ok {
 		// A view with calls of its own (Go's netpoller parks a Read
 		// instead of blocking in recvfrom) says when its call is waiting.
-		_, err = w.WaitInCall(setupBound)
+		var signal bool
+		signal, err = w.WaitInCall(setupBound)
+		if !signal && err == nil {
+			r.postureGrace = fmt.Sprintf("posture held by a %v grace period: Go's net shows no blocked call", probes.PostureGrace)
+		}
 	} else {
-		_, err = probes.WaitInSyscall(c.tid, setupBound)
+		var signal bool
+		signal, err = probes.WaitInSyscall(c.tid, setupBound)
+		if !signal && err == nil {
+			r.postureGrace = fmt.Sprintf("posture held by a %v grace period, not a signal: %v", probes.PostureGrace, probes.ThreadSignal())
+		}
 	}
 	r.stats.SignalWait += time.Since(start)
 	if c.finished() {
@@ -612,6 +694,7 @@ func (r *run) act() probes.Outcome {
 		panic("unknown action " + r.sc.Action)
 	}
 	start := time.Now()
+	r.actStart = start
 	r.action = r.start(Actor, ActionOp, "the "+string(r.sc.Action), f)
 	o := r.awaitCall(r.action)
 	r.tookFor = time.Since(start)
@@ -640,7 +723,14 @@ func (r *run) step(st Step, posture *call) observation {
 	case BlockedRecv:
 		return r.await(posture, "")
 	case State:
-		return stateObservation(s.State())
+		if why := r.stateSkip[st.Side]; why != "" {
+			return observation{skipped: why}
+		}
+		o := stateObservation(s.State())
+		if o.skipped == "" {
+			r.fail(r.checkStates(st, s))
+		}
+		return o
 	case Poll:
 		ev, err := s.Poll()
 		if err != nil {
@@ -650,14 +740,28 @@ func (r *run) step(st Step, posture *call) observation {
 		if !probes.Observed(pend) {
 			return observation{skipped: "SO_ERROR could not be read"}
 		}
-		return observation{outcome: probes.Outcome{Class: schema.Class(ev), Errno: pend.Errno, Code: pend.Code}}
+		o := observation{outcome: probes.Outcome{Class: schema.Class(ev), Errno: pend.Errno, Code: pend.Code}}
+		// The run stops after this step (Isolated), so the recv that
+		// checks the readiness changes nothing another step sees.
+		r.fail(r.checkReadable(st.Side, st.Name(), pollReadable(ev)))
+		return o
 	case Wire:
-		segs, err := r.capture.Segments()
+		all, err := r.capture.Packets()
 		r.stats.WireAt = append(r.stats.WireAt, time.Now())
 		if err != nil {
 			return observation{skipped: "wire capture: " + err.Error()}
 		}
-		return observation{outcome: probes.Outcome{Class: schema.Class(probes.WireClass(segs))}}
+		// The capture follows the actor's 4-tuple: what the actor sent is
+		// FromLocal, what the peer sent comes back to it.
+		var segs []probes.Segment
+		var recs []schema.Segment
+		for seq, p := range all {
+			if p.FromLocal == (st.Side == Actor) {
+				segs = append(segs, p.Segment)
+				recs = append(recs, schema.Segment{Seq: seq, Flags: p.Flags(), Len: p.Data})
+			}
+		}
+		return observation{outcome: probes.Outcome{Class: schema.Class(probes.WireClass(segs))}, segments: recs}
 	case Up:
 		return observation{outcome: r.harnessOp("net.up", r.net.Restore())}
 	case Events:
@@ -674,9 +778,10 @@ func (r *run) step(st Step, posture *call) observation {
 		return r.await(posture, "")
 	case Drain:
 		var total int
+		recv := r.counted(st.Side, Recv, s.Recv)
 		o := r.await(r.start(st.Side, Recv, st.Name(), func() probes.Outcome {
 			for {
-				o := s.Recv(recvMax)
+				o := recv(recvMax)
 				if o.Class != schema.ClassData {
 					return o
 				}
@@ -700,9 +805,11 @@ func (r *run) step(st Step, posture *call) observation {
 			return r.await(c, fmt.Sprintf("the %s of %s was still in flight; this is that call", st.Op, c.step))
 		}
 	}
-	f := func() probes.Outcome { return s.Recv(recvMax) }
+	recv := r.counted(st.Side, Recv, s.Recv)
+	f := func() probes.Outcome { return recv(recvMax) }
 	if st.Op == Send {
-		f = func() probes.Outcome { return s.Send(make([]byte, SendBytes)) }
+		send := r.countedSend(st.Side, s.Send)
+		f = func() probes.Outcome { return send(make([]byte, SendBytes)) }
 	}
 	o := r.await(r.start(st.Side, st.Op, st.Name(), f), "")
 	if st.Op == Send && o.outcome.Class == schema.ClassOK {
@@ -749,6 +856,7 @@ func stateObservation(state string, err error) observation {
 // the abortive close that follows sends RST, which wakes a call still blocked
 // on the other end's already-closed socket, and leaves no TIME_WAIT behind.
 func (r *run) teardown() (err error) {
+	r.tearing.Store(true)
 	if r.capture != nil {
 		r.capture.Close()
 	}
@@ -780,13 +888,25 @@ func (r *run) teardown() (err error) {
 				break
 			}
 		}
-		s.SetLinger(true, 0)
+		if lerr := s.SetLinger(true, 0); lerr != nil && !errors.Is(lerr, errListener) {
+			// Not fatal: the connection may linger in TIME_WAIT, which no
+			// later scenario shares (fresh ports). Said, not swallowed.
+			log.Printf("closematrix: %s: teardown: SO_LINGER {1, 0} on the %s: %v", r.sc.ID, side, lerr)
+		}
 		s.Close()
 	}
 	if la, ok := r.sock[Actor].(*listenerActor); ok && la.Closed() {
 		for _, c := range r.calls {
+			// Where close wakes accept (Windows, darwin) the call returns
+			// now; only one still blocked after a bound needs a connection,
+			// and only where the closed listener still listens (Linux,
+			// while accept holds it). Dialling a closed port costs ~2 s on
+			// Windows, where a refused loopback connect is retried.
 			if c.op == Recv && c.side == Actor && !c.finished() {
-				la.wake() // an accept the listener's close did not wake
+				c.waited = 0 // a bound of its own, not what the step left
+				if _, ok := c.await(DefaultBound); !ok {
+					la.wake() // an accept the listener's close did not wake
+				}
 				break
 			}
 		}
@@ -803,6 +923,16 @@ func (r *run) harnessOp(what string, err error) probes.Outcome {
 		r.failMu.Unlock()
 	}
 	return probes.Outcome{Class: schema.ClassOK}
+}
+
+// fail makes the run an error with err, when there is one.
+func (r *run) fail(err error) {
+	if err == nil {
+		return
+	}
+	r.failMu.Lock()
+	r.failed = errors.Join(r.failed, err)
+	r.failMu.Unlock()
 }
 
 func (r *run) failure() error {

@@ -336,9 +336,6 @@ func (s Scenario) Validate() error {
 				return fmt.Errorf("%s: %s does not match posture %s", s.ID, st.Name(), s.Posture)
 			}
 		}
-		if st.Op == Wire && st.Side != Actor {
-			return fmt.Errorf("%s: %s: the capture follows the actor's segments only", s.ID, st.Name())
-		}
 		if s.Action.onListener() && st.Side == Actor && st.Op != BlockedAccept && st.Op != ActionOp {
 			return fmt.Errorf("%s: %s: a listener actor only accepts and acts", s.ID, st.Name())
 		}

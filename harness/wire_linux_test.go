@@ -16,9 +16,10 @@ import (
 	"github.com/closematrix/closematrix/schema"
 )
 
-// TestWireAgainstTcpdump checks the AF_PACKET capture behind wire.actor
-// against tcpdump, an independent capture (libpcap): for every wired scenario
-// the segments tcpdump saw the actor send must spell the same wire class.
+// TestWireAgainstTcpdump checks the AF_PACKET capture behind wire.actor and
+// wire.peer against tcpdump, an independent capture (libpcap): for every
+// wired scenario the segments tcpdump saw each side send must spell the same
+// wire class.
 // tcpdump also sees the teardown, which wire.actor ends before, so only the
 // segments it timestamped before the wire step read its capture count.
 func TestWireAgainstTcpdump(t *testing.T) {
@@ -62,9 +63,11 @@ func TestWireAgainstTcpdump(t *testing.T) {
 
 	type played struct {
 		id   string
-		conn probes.Conn4
+		conn probes.Conn4 // the sender's 4-tuple
+		from time.Time    // the capture started (segments of the setup came before)
 		at   time.Time
 		wire schema.Class
+		step string
 	}
 	var runs []played
 	async := canStartRecv(t)
@@ -81,7 +84,17 @@ func TestWireAgainstTcpdump(t *testing.T) {
 			t.Errorf("%s: %s %s", sc.ID, rec.Status, rec.Reason)
 			continue
 		}
-		runs = append(runs, played{sc.ID, st.Conns[0], st.WireAt[0], rec.Steps[len(rec.Steps)-1].Outcome.Class})
+		// wire.actor and wire.peer read the one capture in turn: each is
+		// checked against what tcpdump saw that side send before it read.
+		for _, step := range rec.Steps {
+			switch step.Name {
+			case "wire.actor":
+				runs = append(runs, played{sc.ID, st.Conns[0], st.CaptureAt[0], st.WireAt[0], step.Outcome.Class, step.Name})
+			case "wire.peer":
+				peer := probes.Conn4{Local: st.Conns[0].Remote, Remote: st.Conns[0].Local}
+				runs = append(runs, played{sc.ID, peer, st.CaptureAt[0], st.WireAt[len(st.WireAt)-1], step.Outcome.Class, step.Name})
+			}
+		}
 	}
 	// A last connection marks the end: once tcpdump prints its SYN, it has
 	// printed everything before it.
@@ -120,15 +133,19 @@ wait:
 	for _, r := range runs {
 		var before []probes.Segment
 		for _, s := range segs[r.conn] {
-			if s.at.Before(r.at) {
+			// What the setup sent before the capture started is not the
+			// scenario's (the peer's data of unread-at-actor, its FIN of
+			// after-peer-closed): only segments between the capture's
+			// start and the wire step's read count.
+			if !s.at.Before(r.from) && s.at.Before(r.at) {
 				before = append(before, s.Segment)
 			}
 		}
 		got := probes.WireClass(before)
 		if schema.Class(got) != r.wire {
-			t.Errorf("%s: wire.actor %s, tcpdump saw %s", r.id, r.wire, got)
+			t.Errorf("%s: %s %s, tcpdump saw %s", r.id, r.step, r.wire, got)
 		} else {
-			t.Logf("%s: wire.actor %s = tcpdump", r.id, r.wire)
+			t.Logf("%s: %s %s = tcpdump", r.id, r.step, r.wire)
 		}
 	}
 }

@@ -52,3 +52,23 @@ func BenchmarkRenderHTML(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPublish30x200 merges 30 real-shaped columns × 200 scenarios and
+// renders the page and the capped Markdown, what the workflow publishes.
+// Budget (issue 13): under 1 s.
+func BenchmarkPublish30x200(b *testing.B) {
+	files := syntheticFiles(b, 30, 200)
+	b.ResetTimer()
+	for b.Loop() {
+		m, err := Merge(files)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := WriteHTML(io.Discard, m); err != nil {
+			b.Fatal(err)
+		}
+		if err := WriteMarkdown(io.Discard, m, 1000000); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // findChromium returns a Chromium binary: $CHROMIUM, or Debian's chromium,
@@ -29,13 +30,17 @@ func findChromium() string {
 	return ""
 }
 
-// TestHTMLInBrowser loads the rendered fixtures page in headless Chromium
-// from a file:// URL and checks what a reader sees: the rows, a known cell,
-// the column metadata, the claims, and that typing in the filter box hides
-// rows. It leaves screenshots in testdata/out/ to look at. Without Chromium
-// it skips, unless REQUIRE_CHROMIUM is set (for CI, where a skip would hide a
-// missing install step).
-func TestHTMLInBrowser(t *testing.T) {
+// browser is a headless Chromium at 1440×900 (the issue's reader's window)
+// with helpers that end the test on any error, since nothing after it would
+// mean anything. Without Chromium it skips, unless REQUIRE_CHROMIUM is set
+// (for CI, where a skip would hide a missing install step).
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
 	bin := findChromium()
 	if bin == "" {
 		const msg = "no Chromium: install Debian's chromium (apt-get install chromium) or set CHROMIUM=/path/to/chrome"
@@ -47,26 +52,6 @@ func TestHTMLInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	m := fixtureMatrix(t)
-	out, err := filepath.Abs(filepath.Join("testdata", "out"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	page := filepath.Join(out, "matrix.html")
-	f, err := os.Create(page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteHTML(f, m); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-
 	// No network here: the background-networking flags stop Chromium from
 	// trying (and failing noisily) to reach its services.
 	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
@@ -79,88 +64,129 @@ func TestHTMLInBrowser(t *testing.T) {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", false),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1440, 1000),
+		chromedp.WindowSize(1440, 900),
 	)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
+	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel)
+	return &browser{t, ctx}
+}
 
-	// eval runs a JavaScript expression for an int or a string; any error
-	// ends the test, since nothing after it would mean anything.
-	evalInt := func(expr string) int {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[int](expr))
-		if err != nil {
-			t.Fatalf("chromium: %s: %v", expr, err)
-		}
-		return v
+func (b *browser) int(expr string) int {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](expr))
+	if err != nil {
+		b.t.Fatalf("chromium: %s: %v", expr, err)
 	}
-	evalString := func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("chromium: %s: %v", expr, err)
-		}
-		return v
-	}
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("chromium: %v", err)
-		}
-	}
-	const visible = `document.querySelectorAll("#matrix tr.r:not([hidden])").length`
+	return v
+}
 
-	pageURL := (&url.URL{Scheme: "file", Path: filepath.ToSlash(page)}).String()
-	do(chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.ID("filter")))
-	rows := evalInt(visible)
-	cols := evalInt(`document.querySelectorAll("#matrix thead th.plat").length`)
-	groups := evalInt(`document.querySelectorAll("#matrix tbody.grp").length`)
-	claimRows := evalInt(`document.querySelectorAll("table.claims tbody tr").length`)
-	cell := evalString(`document.querySelector('#matrix tr[data-id="v4/abort/idle"] td:nth-child(5)').textContent`)
-	header := evalString(`document.querySelectorAll("#matrix thead th.plat")[1].title`)
+func (b *browser) str(expr string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		b.t.Fatalf("chromium: %s: %v", expr, err)
+	}
+	return v
+}
+
+func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("chromium: %v", err)
+	}
+}
+
+// click marks the element a JavaScript expression finds and clicks it as a
+// user would (a real mouse event at its position).
+func (b *browser) click(expr string) {
+	b.t.Helper()
+	if n := b.int(`(function () { var o = document.getElementById("t-click"); if (o) o.removeAttribute("id"); var e = ` + expr + `; if (!e) return 0; e.id = "t-click"; e.scrollIntoView({block: "center"}); return 1; })()`); n != 1 {
+		b.t.Fatalf("nothing to click: %s", expr)
+	}
+	b.do(chromedp.Click(chromedp.ID("t-click")))
+}
+
+// shot saves a screenshot of the window to dir/name.
+func (b *browser) shot(dir, name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("chromium: screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// writePage renders m into testdata/out/name (gitignored: the screenshots
+// beside it are the test's artefacts to look at) and returns its file:// URL.
+func writePage(t *testing.T, m *Matrix, name string) (dir, pageURL string) {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("testdata", "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(dir, name)
+	f, err := os.Create(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(f, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir, (&url.URL{Scheme: "file", Path: filepath.ToSlash(page)}).String()
+}
+
+const visibleRows = `document.querySelectorAll("section.view:not([hidden]) tr.r:not([hidden])").length`
+
+// TestHTMLInBrowser loads the rendered fixtures page in headless Chromium
+// from a file:// URL and checks what a reader sees: the rows, a known cell
+// and its full outcome, the column metadata, the claims, markup arriving as
+// text, and the filter.
+func TestHTMLInBrowser(t *testing.T) {
+	m := fixtureMatrix(t)
+	dir, pageURL := writePage(t, m, "matrix.html")
+	b := newBrowser(t)
+	b.do(chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.ID("filter")))
+	rows := b.int(visibleRows)
+	cols := b.int(`document.querySelectorAll("section.view:not([hidden]) .mx thead th.plat").length`)
+	groups := b.int(`document.querySelectorAll("section.view:not([hidden]) tbody.grp").length`)
+	claimRows := b.int(`document.querySelectorAll("section.view:not([hidden]) table.claims tbody tr").length`)
+	cell := b.str(`document.querySelector('tr.r[data-id="v4/abort/idle"]').children[3].textContent`)
+	header := b.str(`document.querySelectorAll(".mx thead th.plat")[1].title`)
 	// The title with markup must arrive as text, never as elements.
-	injected := evalInt(`document.querySelectorAll("#matrix script, #matrix b").length`)
-	title := evalString(`document.querySelector('#matrix tr[data-id="v4/close/unread-at-actor"] .sid small').textContent`)
-	screenshot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatalf("chromium: screenshot: %v", err)
-	}
-	full, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG, not JPEG
-	if err != nil {
-		t.Fatalf("chromium: screenshot: %v", err)
-	}
-	do(chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("table.claims td.v details")[2].open = true`))
-	claims, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.ID("claims")))
-	if err != nil {
-		t.Fatalf("chromium: screenshot: %v", err)
-	}
+	injected := b.int(`document.querySelectorAll(".mx script, .mx b").length`)
+	title := b.str(`document.querySelector('tr.sh[data-id="v4/close/unread-at-actor"] .t').textContent`)
+	b.click(`document.querySelector('tr.r[data-id="v4/abort/idle"]').children[3]`)
+	detail := b.str(`document.getElementById("detail").hidden ? "" : document.getElementById("detail").textContent`)
+	b.shot(dir, "fixtures.png")
 
-	do(chromedp.SendKeys(chromedp.ID("filter"), "WSAESHUTDOWN"))
-	afterFilter := evalInt(visible)
-	count := evalString(`document.getElementById("count").textContent`)
-	do(chromedp.Evaluate[chromedp.Void](`document.getElementById("filter").value = ""`), chromedp.Click(chromedp.ID("only-dis")))
-	afterDisagree := evalInt(visible)
-	do(chromedp.Click(chromedp.ID("only-dis")), chromedp.SendKeys(chromedp.ID("filter"), "v6/abort"))
-	afterID := evalInt(visible)
-	leads := evalInt(`document.querySelectorAll("#matrix tr.r.lead:not([hidden])").length`)
-
-	for name, png := range map[string][]byte{"matrix.png": screenshot, "matrix-full.png": full, "claims.png": claims} {
-		if err := os.WriteFile(filepath.Join(out, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("screenshots: %s (first screen), matrix-full.png (whole page), claims.png", filepath.Join(out, "matrix.png"))
+	b.do(chromedp.SendKeys(chromedp.ID("filter"), "WSAESHUTDOWN"))
+	afterFilter := b.int(visibleRows)
+	count := b.str(`document.getElementById("count").textContent`)
+	b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("filter").value = ""`), chromedp.Click(chromedp.ID("only-dis")))
+	afterDisagree := b.int(visibleRows)
+	b.do(chromedp.Click(chromedp.ID("only-dis")), chromedp.SendKeys(chromedp.ID("filter"), "v6/abort"))
+	afterID := b.int(visibleRows)
+	leads := b.int(`document.querySelectorAll("section.view:not([hidden]) tr.sh:not([hidden])").length`)
 
 	if rows != m.Summary.Rows {
 		t.Errorf("page shows %d rows, matrix has %d", rows, m.Summary.Rows)
 	}
-	if cols != len(m.Columns) {
-		t.Errorf("page has %d platform columns, want %d", cols, len(m.Columns))
+	if cols != 3 {
+		t.Errorf("page has %d folded columns, want 3 (Linux, Windows, macOS)", cols)
 	}
 	if groups != len(m.Groups) {
 		t.Errorf("page has %d action groups, want %d", groups, len(m.Groups))
@@ -168,8 +194,11 @@ func TestHTMLInBrowser(t *testing.T) {
 	if claimRows != len(Claims) {
 		t.Errorf("claims table has %d rows, want %d", claimRows, len(Claims))
 	}
-	if cell != "reset · WSAECONNRESET 10054" {
-		t.Errorf("windows cell of v4/abort/idle peer.recv = %q", cell)
+	if cell != "R10054" {
+		t.Errorf("compact windows cell of v4/abort/idle peer.recv = %q, want the mark R and 10054", cell)
+	}
+	if !strings.Contains(detail, "reset · WSAECONNRESET 10054") || !strings.Contains(detail, "WSAECONNRESET") {
+		t.Errorf("detail panel after a click on the Windows cell: %q", detail)
 	}
 	if !strings.Contains(header, "runner: windows-2025") || !strings.Contains(header, "kernel: 10.0.26100") {
 		t.Errorf("windows column header tooltip lacks its metadata: %q", header)
@@ -189,6 +218,115 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Errorf("only-disagreements shows %d rows, want %d", afterDisagree, m.Summary.Disagreements)
 	}
 	if afterID != 7 || leads != 3 { // v6/abort/{idle: 3, peer-blocked-recv: 2, unread-at-peer: 2}
-		t.Errorf("filter v6/abort shows %d rows with %d scenario IDs, want 7 rows, 3 IDs", afterID, leads)
+		t.Errorf("filter v6/abort shows %d rows in %d scenarios, want 7 rows, 3 scenarios", afterID, leads)
+	}
+}
+
+// TestHTMLAtScaleInBrowser is the page as the issue's reader uses it: 24
+// real-shaped columns (syntheticFiles) at 1440×900 from a file:// URL. The
+// default view must fit without horizontal scrolling; a click and the
+// keyboard open the detail panel; the ladder of an orderly release draws
+// its four captured segments; a permalink scrolls to its scenario; the
+// search narrows rows and, given a platform, columns; the view switch
+// swaps tables; nothing is fetched. Three screenshots are kept in
+// testdata/out/: scale-default.png, scale-panel.png, scale-filtered.png.
+func TestHTMLAtScaleInBrowser(t *testing.T) {
+	m, err := Merge(syntheticFiles(t, 24, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Columns) != 24 {
+		t.Fatalf("%d columns, want 24", len(m.Columns))
+	}
+	dir, pageURL := writePage(t, m, "scale.html")
+	b := newBrowser(t)
+	b.do(chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.ID("filter")))
+
+	overflow := b.int(`document.documentElement.scrollWidth - window.innerWidth`)
+	tableRight := b.int(`Math.ceil(document.querySelector("section.view:not([hidden]) table.mx").getBoundingClientRect().right)`)
+	width := b.int(`window.innerWidth`)
+	fetched := b.int(`performance.getEntriesByType("resource").length + document.querySelectorAll("link[href], script[src], img[src]").length`)
+	total := b.int(visibleRows)
+	b.shot(dir, "scale-default.png")
+
+	// A click on Linux's cell of the orderly release's wire.peer: the panel
+	// and the ladder with the four segments the capture saw.
+	b.click(`Array.prototype.filter.call(document.querySelectorAll('section.view:not([hidden]) tr.r[data-id="v4/close/orderly-release-wire"]'), function (r) { return r.children[1].textContent === "wire.peer"; })[0].children[2]`)
+	panelOpen := b.str(`document.getElementById("detail").hidden ? "" : document.getElementById("detail-body").textContent`)
+	segs := b.int(`document.querySelectorAll("#detail svg line.seg").length`)
+	noCap := b.int(`document.querySelectorAll("#detail .nocap").length`)
+	b.shot(dir, "scale-panel.png")
+	// Windows has no capture: its ladder says so.
+	b.click(`document.querySelector('section.view:not([hidden]) tr.r[data-id="v4/close/orderly-release"]').children[3]`)
+	noCapWindows := b.str(`(document.querySelector("#detail .nocap") || {textContent: ""}).textContent`)
+	// Linux captured the -wire twin: the plain scenario's ladder points there.
+	b.click(`document.querySelector('section.view:not([hidden]) tr.r[data-id="v4/close/orderly-release"]').children[2]`)
+	twin := b.str(`(document.querySelector("#detail .nocap a") || {textContent: ""}).textContent`)
+
+	// Keyboard: from the search box, Tab past the checkbox, the first
+	// scenario's ladder button and permalink, to its first cell.
+	b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("detail").hidden = true; window.scrollTo(0, 0); location.hash = ""`),
+		chromedp.Focus(chromedp.ID("filter")))
+	for range 4 {
+		b.do(chromedp.KeyEvent("\t"))
+	}
+	focused := b.str(`document.activeElement.closest("tr") ? document.activeElement.closest("tr").getAttribute("data-id") + " " + document.activeElement.closest("tr").children[1].textContent : document.activeElement.outerHTML.slice(0, 80)`)
+	keyPanel := b.str(`document.getElementById("detail").hidden ? "" : document.querySelector("#detail h3").textContent`)
+	// Arrow keys: down a row, right a column.
+	b.do(chromedp.KeyEvent(kb.ArrowDown), chromedp.KeyEvent(kb.ArrowRight))
+	arrowed := b.str(`document.querySelector("#detail h3").textContent + " | " + document.querySelector("#detail .who").textContent`)
+
+	// A permalink opens with its scenario in view.
+	b.do(chromedp.Navigate(pageURL+"#v6/shutdown-rd/idle"), chromedp.WaitVisible(chromedp.ID("filter")))
+	top := b.int(`Math.round(document.getElementById("v6/shutdown-rd/idle").getBoundingClientRect().top)`)
+	height := b.int(`window.innerHeight`)
+
+	// The search narrows rows; a platform's name narrows columns.
+	b.do(chromedp.SendKeys(chromedp.ID("filter"), "ECONNRESET"))
+	narrowed := b.int(visibleRows)
+	b.do(chromedp.SendKeys(chromedp.ID("filter"), " windows"))
+	shownCols := b.int(`Array.prototype.filter.call(document.querySelectorAll("section.view:not([hidden]) .mx thead th.plat"), function (h) { return !h.hidden; }).length`)
+	b.do(chromedp.Click(chromedp.ID("only-dis")), chromedp.KeyEvent(kb.Escape))
+	b.do(chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+	b.shot(dir, "scale-filtered.png")
+	b.click(`document.querySelector('.views button[data-view="gonet"]')`)
+	view := b.str(`document.querySelector("section.view:not([hidden])").getAttribute("data-view")`)
+	t.Logf("screenshots: %s/scale-default.png, scale-panel.png, scale-filtered.png", dir)
+
+	if overflow > 0 || tableRight > width {
+		t.Errorf("default view overflows 1440 px: page %d px wider than the window, table ends at %d of %d", overflow, tableRight, width)
+	}
+	if fetched != 0 {
+		t.Errorf("the page fetched or links %d resources; it must work offline", fetched)
+	}
+	if !strings.Contains(panelOpen, "wire.peer") || !strings.Contains(panelOpen, "FIN+ACK") {
+		t.Errorf("click on the Linux wire.peer cell: panel %q", panelOpen)
+	}
+	if segs != 4 || noCap != 0 {
+		t.Errorf("ladder of v4/close/orderly-release-wire on Linux: %d segment arrows (want 4), %d no-capture notes", segs, noCap)
+	}
+	if !strings.Contains(noCapWindows, "no capture on this platform") {
+		t.Errorf("Windows ladder of v4/close/orderly-release says %q, want no capture on this platform", noCapWindows)
+	}
+	if twin != "v4/close/orderly-release-wire" {
+		t.Errorf("Linux ladder of v4/close/orderly-release links %q, want its -wire twin", twin)
+	}
+	if !strings.HasPrefix(focused, "v4/close/idle ") || !strings.HasPrefix(keyPanel, "v4/close/idle ") {
+		t.Errorf("Tab from the search box focused %q, panel shows %q; want the first cell of v4/close/idle", focused, keyPanel)
+	}
+	if !strings.HasPrefix(arrowed, "v4/close/idle peer.state | Windows") {
+		t.Errorf("after ArrowDown, ArrowRight the panel shows %q, want v4/close/idle peer.state on Windows", arrowed)
+	}
+	if top < 0 || top > height/2 {
+		t.Errorf("permalink #v6/shutdown-rd/idle: the scenario is at %d px of %d", top, height)
+	}
+	if narrowed == 0 || narrowed >= total {
+		t.Errorf("search ECONNRESET shows %d of %d rows", narrowed, total)
+	}
+	if shownCols != 2 { // Windows, and wine (emulated Windows)
+		t.Errorf("search windows shows %d columns, want 2", shownCols)
+	}
+	if view != "gonet" {
+		t.Errorf("the view switch shows %q, want gonet", view)
 	}
 }

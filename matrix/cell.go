@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/closematrix/closematrix/schema"
@@ -34,11 +35,27 @@ type Cell struct {
 	Variants []schema.Variant // every outcome seen, most frequent first; nil when stable
 	Reason   string           // why a cell is skipped, error or missing
 	Note     string           // the step's note, if the harness wrote one
+	Segments []schema.Segment // a wire step's segments, when recorded
+	// Observation marks a step that looks rather than calls (a state, poll
+	// events, the wire): its class holds the observation's own words, even
+	// where a word is also a class ("data", a wire step's data segment).
+	Observation bool
 	// Kind is the step's kind (schema 2; the loader fills it for schema 1),
 	// Events and Completion the stable outcome's typed detail, if any.
 	Kind       schema.Kind
 	Events     *schema.Events
 	Completion *schema.Completion
+}
+
+// observationStep tells the steps whose class is their own words from the
+// calls: wire.<side>, and <side>.state, .poll and .events (#n or not).
+func observationStep(name string) bool {
+	if strings.HasPrefix(name, "wire.") {
+		return true
+	}
+	_, what, _ := strings.Cut(name, ".")
+	what, _, _ = strings.Cut(what, "#")
+	return what == "state" || what == "poll" || what == "events"
 }
 
 // stepCell builds a cell from a recorded step: skipped when the platform
@@ -50,7 +67,8 @@ func stepCell(st *schema.Step) Cell {
 	if st.Skipped != "" {
 		return Cell{Status: CellSkipped, Reason: st.Skipped, Note: st.Note, Kind: st.Kind}
 	}
-	c := Cell{Status: CellObserved, Outcome: st.Outcome, Note: st.Note, Kind: st.Kind, Events: st.Events, Completion: st.Completion}
+	c := Cell{Status: CellObserved, Outcome: st.Outcome, Note: st.Note, Segments: st.Segments, Observation: observationStep(st.Name),
+		Kind: st.Kind, Events: st.Events, Completion: st.Completion}
 	if len(st.Variants) > 1 {
 		c.Variants = slices.Clone(st.Variants)
 		slices.SortStableFunc(c.Variants, func(a, b schema.Variant) int {
@@ -167,3 +185,98 @@ func outcomeSetKey(outs []schema.Outcome, key func(schema.Outcome) string) strin
 	slices.Sort(keys)
 	return strings.Join(slices.Compact(keys), "\x00")
 }
+
+// Short is the compact text of a cell, what the page and the terminal show
+// beside the class mark: the short native code where there is one
+// (ECONNRESET, 10054 for WSAECONNRESET, EOF for Go's io.EOF, the last link of
+// a Go error chain), otherwise the class or the observation's own words
+// (FIN_WAIT_2, IN|OUT, FIN,RST). A step that varied ends in "~". Every kind of
+// step, present or future, goes through here, so a new observation kind
+// shows up compactly without a renderer knowing about it. The full outcome
+// is Text.
+func (c Cell) Short() string {
+	switch c.Status {
+	case CellObserved:
+	case CellMissing:
+		return "—"
+	case CellSkipped:
+		return "skip"
+	default:
+		return string(c.Status)
+	}
+	s := shortOutcome(c.Outcome, c.Observation)
+	if len(c.Variants) > 0 {
+		s += " ~"
+	}
+	return s
+}
+
+// shortOutcome is one outcome's compact text; see Cell.Short.
+func shortOutcome(o schema.Outcome, observation bool) string {
+	if _, call := classMarks[o.Class]; !call || observation {
+		// An observation's own words (a state, poll events, segments): a
+		// pending SO_ERROR beside them is in the full outcome.
+		s := string(o.Class)
+		if strings.HasPrefix(s, "POLL") { // POLLIN|POLLOUT → IN|OUT
+			s = strings.ReplaceAll(s, "POLL", "")
+		}
+		return s
+	}
+	if e := o.Errno; e != "" {
+		if i := strings.LastIndex(e, "→"); i >= 0 { // Go's error chain: the link the OS gave
+			e = e[i+len("→"):]
+		}
+		if o.Code != 0 && (strings.HasPrefix(e, "WSA") || strings.HasPrefix(e, "ERROR_")) {
+			return strconv.Itoa(o.Code) // Winsock's names are long, its numbers are what people search for
+		}
+		if i := strings.LastIndexByte(e, '.'); i >= 0 && o.Code == 0 { // io.EOF, net.ErrClosed
+			e = e[i+1:]
+		}
+		return e
+	}
+	switch o.Class {
+	case schema.ClassEOF:
+		return "EOF"
+	case schema.ClassData:
+		return fmt.Sprintf("%d B", o.N)
+	case schema.ClassOK:
+		if o.N != 0 {
+			return fmt.Sprintf("ok %d", o.N)
+		}
+		return "ok"
+	}
+	return string(o.Class)
+}
+
+// classMarks is each class's symbol: colour is not the only carrier of a
+// class, so a reader who cannot tell the colours apart, or a printout, still
+// can by the letter.
+var classMarks = map[schema.Class]string{
+	schema.ClassData: "D", schema.ClassEOF: "E", schema.ClassOK: "✓", schema.ClassReset: "R",
+	schema.ClassAborted: "A", schema.ClassBrokenPipe: "P", schema.ClassShutdown: "S",
+	schema.ClassNotConnected: "N", schema.ClassBadDescriptor: "B", schema.ClassNotSocket: "K",
+	schema.ClassInterrupted: "I", schema.ClassTimedOut: "T", schema.ClassUnreachable: "U",
+	schema.ClassWouldBlock: "W", schema.ClassBlocked: "…", schema.ClassOther: "?",
+	schema.ClassClosed: "C", schema.ClassCancelled: "X",
+}
+
+// Mark is the cell's class symbol: the class's letter for a call, "·" for an
+// observation that is no call (a state, poll events, segments), "~" prefixed
+// nothing; "–" for a skipped, "!" for an error and "" for a missing cell.
+func (c Cell) Mark() string {
+	switch c.Status {
+	case CellObserved:
+		if m, ok := classMarks[c.Outcome.Class]; ok && !c.Observation {
+			return m
+		}
+		return "·"
+	case CellSkipped:
+		return "–"
+	case CellError:
+		return "!"
+	}
+	return ""
+}
+
+// MarkOf is a class's symbol, for legends.
+func MarkOf(c schema.Class) string { return classMarks[c] }

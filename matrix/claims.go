@@ -53,6 +53,11 @@ type Want struct {
 	// is segments joined by "," whose flags are joined by "+" (see
 	// schema.Step), and one piece in Classes is enough.
 	Segments bool
+	// ThreeSegmentClose, on a wire.peer step, wants the close exchange that
+	// the scenario's two wire steps recorded (their Segments, in wire
+	// order) to have the peer's FIN as its first segment after the actor's
+	// FIN: no pure ACK of the actor's FIN went out before it (claim 14).
+	ThreeSegmentClose bool
 }
 
 // OneOf wants one of the classes.
@@ -67,6 +72,9 @@ func HasSegment(cs ...schema.Class) Want { return Want{Classes: cs, Segments: tr
 // NoSegment wants a wire step that shows none of the segments ("none" counts).
 func NoSegment(cs ...schema.Class) Want { return Want{Classes: cs, Segments: true, Not: true} }
 
+// ThreeSegments wants the passive closer's FIN to ride on its ACK.
+func ThreeSegments() Want { return Want{ThreeSegmentClose: true} }
+
 func (w Want) match(c schema.Class) bool {
 	if !w.Segments {
 		return slices.Contains(w.Classes, c) != w.Not
@@ -79,6 +87,9 @@ func (w Want) match(c schema.Class) bool {
 // String reads as the expectation: "shutdown", "FIN_WAIT_1 or FIN_WAIT_2",
 // "not data", "a RST segment".
 func (w Want) String() string {
+	if w.ThreeSegmentClose {
+		return "the peer's FIN as its first segment after the actor's FIN (FIN, FIN+ACK, ACK)"
+	}
 	names := make([]string, len(w.Classes))
 	for i, c := range w.Classes {
 		names[i] = string(c)
@@ -235,6 +246,25 @@ func (col *Column) evalCheck(ch Check) (st checkState, ev []Evidence, why string
 				continue
 			}
 		}
+		if ch.Want.ThreeSegmentClose {
+			ex, ok, seen := closeExchange(col.cell(id, "wire.actor"), cell)
+			if !seen {
+				if why == "" {
+					why = "no segments recorded (wire steps' segments, written since the ladder diagram)"
+				}
+				continue
+			}
+			e.Outcome = ex
+			e.Result = ResultFail
+			if ok {
+				e.Result = ResultPass
+				st = max(st, statePass)
+			} else {
+				st = stateFail
+			}
+			ev = append(ev, e)
+			continue
+		}
 		n, total := matches(cell, ch.Want)
 		switch {
 		case n == total:
@@ -263,4 +293,41 @@ func matches(c Cell, w Want) (n, total int) {
 		}
 	}
 	return n, len(outs)
+}
+
+// closeExchange reads the close from a scenario's wire.actor and wire.peer
+// cells: the segments of both ends in wire order, spelled "actor FIN+ACK,
+// peer ACK, peer FIN+ACK, actor ACK (4 segments)", and whether the peer's
+// first segment after the actor's FIN was its own FIN. seen is false when
+// either cell carries no segments.
+func closeExchange(actor, peer Cell) (text string, threeSegments, seen bool) {
+	if actor.Status != CellObserved || len(actor.Segments) == 0 || len(peer.Segments) == 0 {
+		return "", false, false
+	}
+	type seg struct {
+		side string
+		schema.Segment
+	}
+	var all []seg
+	for _, s := range actor.Segments {
+		all = append(all, seg{"actor", s})
+	}
+	for _, s := range peer.Segments {
+		all = append(all, seg{"peer", s})
+	}
+	slices.SortStableFunc(all, func(a, b seg) int { return a.Seq - b.Seq })
+	words := make([]string, len(all))
+	actorFIN, verdict := false, false
+	decided := false
+	for i, s := range all {
+		words[i] = s.side + " " + s.Flags
+		fin := slices.Contains(strings.Split(s.Flags, "+"), "FIN")
+		switch {
+		case s.side == "actor" && fin:
+			actorFIN = true
+		case s.side == "peer" && actorFIN && !decided:
+			verdict, decided = fin, true
+		}
+	}
+	return fmt.Sprintf("%s (%d segments)", strings.Join(words, ", "), len(all)), verdict, true
 }

@@ -200,4 +200,17 @@ var Claims = []Claim{
 			check("abort/peer-pending-recv", "peer.pending-recv", NoneOf(schema.ClassData, schema.ClassEOF, schema.ClassOK, schema.ClassBlocked)),
 		},
 	},
+	{
+		ID:     14,
+		Text:   "The passive closer's FIN can ride on its ACK of the active closer's FIN, making the close three segments.",
+		Source: "the classic answer on how to close a TCP connection (DESIGN §6), its second half",
+		Note: "Checked on close/orderly-release-wire, where both ends' segments are captured (Linux, root): the peer reads the end of stream, " +
+			"then closes. The claim holds where the peer's first segment after the actor's FIN is its own FIN (FIN, FIN+ACK, ACK) and does not " +
+			"where its stack acknowledged the FIN on its own first (FIN, ACK, FIN, ACK: four segments). " +
+			"Whether the FIN rides depends on the passive closer closing before its delayed ACK fires (RFC 1122 §4.2.3.2), so \"does not hold\" " +
+			"means: not in this scenario's timing. Platforms without a capture are unknown.",
+		Checks: []Check{
+			check("close/orderly-release-wire", "wire.peer", ThreeSegments()),
+		},
+	},
 }

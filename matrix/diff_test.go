@@ -38,9 +38,9 @@ func TestDiffKinds(t *testing.T) {
 		"outcome v6/close/idle peer.send#2",
 		"status v6/close/own-blocked-recv ",
 		"scenario-added v6/shutdown-rdwr/own-blocked-recv ",
+		"scenario-removed v4/listen/close ",
 		"scenario-added v4/close/own-pending-recv ",
 		"scenario-added v4/abort/peer-pending-recv ",
-		"scenario-removed v4/listen/close ",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("changes\n got %q\nwant %q", got, want)

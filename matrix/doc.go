@@ -9,10 +9,15 @@
 //
 // Conventions the renderers share, so that every format says the same thing:
 //
-//   - Columns are platforms, ordered by OS (linux, windows, darwin, then the
-//     others alphabetically), real systems before emulated ones (a Wine
-//     column follows the Windows ones), then by label. The order never
-//     depends on the order of the input files.
+//   - Columns are platforms, real systems before emulated ones (a Wine
+//     column follows every real OS), then by OS family (Linux, Windows,
+//     macOS, FreeBSD, then the others alphabetically), then by view (raw,
+//     gonet, eventloop: the label's last segment), then by label. The order
+//     never depends on the order of the input files. The page, the Markdown
+//     and the text table fold them (Matrix.Layout): one table per view, one
+//     column per OS family, whose platforms (architectures, runner versions)
+//     share a cell where they recorded the same and split it, each part
+//     named, where they did not.
 //   - Rows are scenario × step, grouped by action (the second segment of
 //     the ID <family>/<action>/<condition>). Groups appear in catalogue
 //     order as first seen in the files (files taken in column order); within

@@ -21,6 +21,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(minimal))
 	f.Add([]byte(strings.Replace(minimal, `"class":"eof"`, `"class":"<i>|x|</i>","errno":"&amp;","code":-1`, 1)))
 	f.Add([]byte(strings.Replace(minimal, `"status":"observed"`, `"status":"skipped","reason":"a\nb|<c>"`, 1)))
+	f.Add([]byte(wired))
 	f.Add([]byte(`{"schema":1}`))
 	f.Add([]byte(`{"schema":2}`))
 	f.Add([]byte(`[`))
@@ -53,6 +54,14 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// wired is a captured orderly release: both wire steps with their segments,
+// which the ladder, the detail table and claim 14 read.
+const wired = `{"schema":1,"platform":{"label":"linux-amd64-x-gonet","os":"linux","arch":"amd64"},"scenarios":[
+{"id":"v4/close/orderly-release-wire","status":"observed","runs":1,"steps":[
+ {"name":"peer.close","outcome":{"class":"ok"}},
+ {"name":"wire.actor","outcome":{"class":"FIN"},"segments":[{"seq":0,"flags":"FIN+ACK"},{"seq":3,"flags":"ACK"}]},
+ {"name":"wire.peer","outcome":{"class":"FIN"},"segments":[{"seq":1,"flags":"<b>ACK"},{"seq":2,"flags":"FIN+ACK","len":5}]}]}]}`
 
 // small is a seed with a bit of everything the fixtures have: two platforms'
 // worth of outcome kinds in one file, variants, a skip, an error, a state

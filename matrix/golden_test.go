@@ -115,7 +115,7 @@ func TestGoldenDeterministic(t *testing.T) {
 func TestGoldenMarkdownCapped(t *testing.T) {
 	m := fixtureMatrix(t)
 	var buf bytes.Buffer
-	const limit = 12000
+	const limit = 24000
 	if err := WriteMarkdown(&buf, m, limit); err != nil {
 		t.Fatal(err)
 	}

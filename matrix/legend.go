@@ -34,7 +34,7 @@ var classMeaning = map[schema.Class]string{
 
 // LegendNote explains the cells whose "class" is not from the vocabulary.
 const LegendNote = "State steps (actor.state, peer.state) show RFC 793 state names or none; " +
-	"peer.poll shows the ready poll events joined by | (or none); wire.actor shows the segments the actor sent, " +
+	"peer.poll shows the ready poll events joined by | (or none); wire.actor and wire.peer show the segments that side sent, " +
 	"in order and joined by \",\", a segment's flags joined by + (data+FIN,RST), or none. " +
 	"Events steps (peer.events, #2 a later read of the same registration) show what the platform's readiness API, " +
 	"registered at connect/accept and drained just before the action (so not its first edge), delivered in native names: epoll bits (EPOLLIN|EPOLLRDHUP), kqueue filters with flags, fflags and data, AFD_POLL_* (Windows), or none; " +
@@ -42,7 +42,28 @@ const LegendNote = "State steps (actor.state, peer.state) show RFC 793 state nam
 	"(IOCP adds WSAGetOverlappedResult's: \"(WSA: WSAECONNRESET 10054)\"), or blocked. " +
 	"A cell like \"eof ×2 / reset ×1\" varied over the runs; a skipped step is one this system offers no view of. " +
 	"Platforms disagree (≠) when their classes differ (and the byte count, for data); " +
-	"native names differ between OSes and are not compared."
+	"native names differ between OSes and are not compared. " +
+	LegendStates + " " + LegendPollHup
+
+// LegendStates is the rule that gives each state word one meaning, whatever
+// path read it (the socket's own TCP_INFO, TCP_CONNECTION_INFO or
+// SIO_TCP_INFO, or the system's table).
+const LegendStates = "CLOSED is a socket that is still open but whose connection is gone (reset), " +
+	"whether the socket said so itself or the system's table no longer lists its connection; " +
+	"none is a socket that side has closed and that the system no longer lists."
+
+// LegendPollHup says what POLLHUP means on each OS, so that a native cell is
+// not misread: darwin's poll() is built on kqueue (xnu bsd/kern/sys_generic.c,
+// poll_callback: EV_EOF sets POLLHUP, which suppresses POLLOUT; POLLERR only
+// from EV_ERROR); WSAPoll reports a graceful disconnect as POLLHUP
+// (learn.microsoft.com, "WSAPoll function", WSAPOLLFD revents); Linux's
+// tcp_poll sets POLLHUP only when both directions are shut or the connection
+// is closed (net/ipv4/tcp.c).
+const LegendPollHup = "POLLHUP means different things: on Linux, both directions are shut or the connection is closed or reset " +
+	"(a FIN alone gives POLLIN|POLLRDHUP); on darwin, whose poll() is built on kqueue, any end of file, a FIN alone included, " +
+	"and POLLOUT is dropped whenever POLLHUP is set, while a pending SO_ERROR never shows as POLLERR; " +
+	"on Windows, WSAPoll reports the peer's FIN as POLLHUP without POLLRDNORM (POLLIN) although recv would return 0. " +
+	"Cells keep each OS's own events."
 
 // Legend lists every class of the vocabulary with its sentence, in the
 // order schema.Classes gives.

@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -184,5 +185,20 @@ func TestParseSchemas(t *testing.T) {
 	}
 	if c := f.Scenarios[0].Steps[0].Completion; c == nil || c.WSACode != 10054 {
 		t.Errorf("completion %+v, want the WSA code typed", c)
+	}
+}
+
+// TestSegmentsValidated: a wire step's segments are held to the same rules
+// as other words; negative numbers are refused.
+func TestSegmentsValidated(t *testing.T) {
+	const base = `{"schema":1,"platform":{"label":"l","os":"linux"},"scenarios":[{"id":"v4/close/x","status":"observed","steps":[` +
+		`{"name":"wire.peer","outcome":{"class":"FIN"},"segments":[%s]}]}]}`
+	if _, err := Parse("ok.json", []byte(fmt.Sprintf(base, `{"seq":1,"flags":"FIN+ACK","len":3}`))); err != nil {
+		t.Errorf("valid segments refused: %v", err)
+	}
+	for _, bad := range []string{`{"seq":-1,"flags":"ACK"}`, `{"seq":1,"flags":"ACK","len":-2}`, `{"seq":1,"flags":"A\u0000"}`} {
+		if _, err := Parse("bad.json", []byte(fmt.Sprintf(base, bad))); err == nil {
+			t.Errorf("segments %s accepted", bad)
+		}
 	}
 }

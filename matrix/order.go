@@ -9,7 +9,7 @@ import (
 )
 
 // osRank puts the three OSes the project is about first, in the order the
-// DESIGN names them; any other OS follows, alphabetically.
+// DESIGN names them, then FreeBSD; any other OS follows, alphabetically.
 func osRank(goos string) int {
 	switch goos {
 	case "linux":
@@ -18,16 +18,57 @@ func osRank(goos string) int {
 		return 1
 	case "darwin":
 		return 2
+	case "freebsd":
+		return 3
 	}
-	return 3
+	return 4
 }
 
-// comparePlatforms is the column order: OS, real before emulated, label.
+// osFamilyName is the OS as a reader calls it, the title of its columns.
+func osFamilyName(goos string) string {
+	switch goos {
+	case "linux":
+		return "Linux"
+	case "windows":
+		return "Windows"
+	case "darwin":
+		return "macOS"
+	case "freebsd":
+		return "FreeBSD"
+	}
+	return goos
+}
+
+// Views a result file can be recorded through, in the order the page offers
+// them. A label ends in -<view> for every view but raw (the harness's
+// -closematrix.view appends it: linux-amd64-ubuntu-24.04-gonet).
+var Views = []string{"raw", "gonet", "eventloop"}
+
+// platformView is the view a column was recorded through, read from its
+// label's last segment; raw when it names no known view.
+func platformView(p *schema.Platform) string {
+	if i := strings.LastIndexByte(p.Label, '-'); i >= 0 && slices.Contains(Views[1:], p.Label[i+1:]) {
+		return p.Label[i+1:]
+	}
+	return "raw"
+}
+
+func viewRank(v string) int {
+	if i := slices.Index(Views, v); i >= 0 {
+		return i
+	}
+	return len(Views)
+}
+
+// comparePlatforms is the column order: real systems before emulated ones
+// (Wine after every real OS), then OS (Linux, Windows, macOS, FreeBSD,
+// others alphabetically), then view (raw, gonet, eventloop), then label.
 func comparePlatforms(a, b *schema.Platform) int {
 	return cmp.Or(
+		cmp.Compare(emulated(a), emulated(b)),
 		cmp.Compare(osRank(a.OS), osRank(b.OS)),
 		cmp.Compare(a.OS, b.OS),
-		cmp.Compare(emulated(a), emulated(b)),
+		cmp.Compare(viewRank(platformView(a)), viewRank(platformView(b))),
 		cmp.Compare(a.Label, b.Label),
 	)
 }

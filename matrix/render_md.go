@@ -56,53 +56,117 @@ func mdBody(m *Matrix) (lines []string, isRow []bool) {
 			isRow = append(isRow, row)
 		}
 	}
-	add(false, "", "## Matrix", "", "Rows marked ≠ are where platforms disagree (by class, see the legend).")
-	header := []string{"≠", "scenario", "step"}
-	for _, c := range m.Columns {
-		header = append(header, c.Platform.Label)
+	views := m.Layout()
+	// Where platforms differ comes first: what a reader scans for.
+	add(false, "", "## Where platforms differ", "",
+		"One line per scenario whose platforms disagree (by class, see the legend), per view.", "",
+		mdRow("view", "scenario", "how they differ"), "|---|---|---|")
+	n := 0
+	for _, v := range views {
+		for _, g := range m.Groups {
+			for _, rows := range scenarioRuns(g.Rows) {
+				if p := Portability(rows, v.Cols); p != "" {
+					add(true, mdRow(v.Name, rows[0].Scenario, p))
+					n++
+				}
+			}
+		}
 	}
-	rule := "|:-:|---|---|" + strings.Repeat("---|", len(m.Columns))
-	for _, g := range m.Groups {
-		add(false, "", "### "+md(g.Action), "", mdRow(header...), rule)
-		for _, r := range g.Rows {
-			cells := []string{mark(r.Disagree), "", r.Step}
-			if r.First {
-				cells[1] = r.Scenario
+	if n == 0 {
+		add(false, "| | nowhere | every platform that recorded a step agrees |")
+	}
+	for _, v := range views {
+		add(false, "", "## Matrix: "+md(v.Name)+" view", "",
+			"One column per OS family; its platforms share a cell where they recorded the same and split it, each part named, where not. Rows marked ≠ are where platforms disagree.")
+		header := []string{"≠", "scenario", "step"}
+		for _, fc := range v.Cols {
+			header = append(header, fc.Heading()+" ("+strings.Join(fc.Names, ", ")+")")
+		}
+		rule := "|:-:|---|---|" + strings.Repeat("---|", len(v.Cols))
+		for _, g := range m.Groups {
+			add(false, "", "### "+md(g.Action)+" ("+md(v.Name)+")", "", mdRow(header...), rule)
+			for _, r := range g.Rows {
+				cells := []string{mark(disagreeIn(&r, v.Cols)), "", r.Step}
+				if r.First {
+					cells[1] = r.Scenario
+				}
+				for j := range v.Cols {
+					cells = append(cells, foldedText(v.Cols[j].Fold(&r), Cell.Text))
+				}
+				add(true, mdRow(cells...))
 			}
-			for _, c := range r.Cells {
-				cells = append(cells, c.Text())
-			}
-			add(true, mdRow(cells...))
 		}
 	}
 	return lines, isRow
 }
 
-func mdTail(m *Matrix) []string {
-	l := []string{"", "## Claims", "", "Source: " + md(ClaimsSource) + ". Each claim is evaluated per platform by class (see its note).", ""}
-	header := []string{"#", "claim"}
-	for _, c := range m.Columns {
-		header = append(header, c.Platform.Label)
+// foldedText is a folded cell as text: the one cell, or each part after the
+// names of the platforms it stands for ("arm64: reset · ECONNRESET 104 /
+// amd64: eof").
+func foldedText(parts []FoldPart, text func(Cell) string) string {
+	if len(parts) == 1 {
+		return text(parts[0].Cell)
 	}
-	l = append(l, mdRow(header...), "|--:|---|"+strings.Repeat("---|", len(m.Columns)))
-	for _, cr := range m.Claims {
-		cells := []string{fmt.Sprint(cr.Claim.ID), cr.Claim.Text}
-		for _, pv := range cr.Verdicts {
-			cells = append(cells, string(pv.Verdict))
+	s := make([]string, len(parts))
+	for i, p := range parts {
+		s[i] = p.Who + ": " + text(p.Cell)
+	}
+	return strings.Join(s, " / ")
+}
+
+func mdTail(m *Matrix) []string {
+	l := []string{"", "## Claims", "", "Source: " + md(ClaimsSource) + ", unless a claim names its own. Each claim is evaluated per platform by class (see its note).", ""}
+	for _, v := range m.Layout() {
+		header := []string{"#", "claim (" + v.Name + " view)"}
+		for _, fc := range v.Cols {
+			header = append(header, fc.Heading())
 		}
-		l = append(l, mdRow(cells...))
+		l = append(l, mdRow(header...), "|--:|---|"+strings.Repeat("---|", len(v.Cols)))
+		for _, cr := range m.Claims {
+			cells := []string{fmt.Sprint(cr.Claim.ID), cr.Claim.Text}
+			for j := range v.Cols {
+				cells = append(cells, foldedVerdict(&cr, &v.Cols[j]))
+			}
+			l = append(l, mdRow(cells...))
+		}
+		l = append(l, "")
 	}
 	for _, cr := range m.Claims {
 		l = append(l, "", fmt.Sprintf("**%d. %s**", cr.Claim.ID, md(cr.Claim.Text)), "", "_"+md(cr.Claim.Note)+"_", "")
+		if cr.Claim.Source != ClaimsSource {
+			l = append(l, "Source: "+md(cr.Claim.Source)+".", "")
+		}
 		for _, pv := range cr.Verdicts {
 			l = append(l, fmt.Sprintf("- %s: **%s** — %s", md(pv.Platform), pv.Verdict, md(pv.verdictDetail())))
 		}
 	}
 	l = append(l, "", "## Legend", "")
 	for _, e := range Legend() {
-		l = append(l, fmt.Sprintf("- `%s` — %s", e.Class, md(e.Meaning)))
+		l = append(l, fmt.Sprintf("- %s `%s` — %s", MarkOf(e.Class), e.Class, md(e.Meaning)))
 	}
 	return append(l, "", md(LegendNote))
+}
+
+// foldedVerdict is a claim's verdict in a folded column: one verdict where
+// its platforms agree, each platform's otherwise.
+func foldedVerdict(cr *ClaimResult, fc *FoldCol) string {
+	var order []Verdict
+	who := map[Verdict][]string{}
+	for i, c := range fc.Members {
+		v := cr.Verdicts[c].Verdict
+		if _, ok := who[v]; !ok {
+			order = append(order, v)
+		}
+		who[v] = append(who[v], fc.Names[i])
+	}
+	if len(order) == 1 {
+		return string(order[0])
+	}
+	s := make([]string, len(order))
+	for i, v := range order {
+		s[i] = strings.Join(who[v], " ") + ": " + string(v)
+	}
+	return strings.Join(s, " / ")
 }
 
 // mdRow joins escaped cells into a table row.

@@ -62,7 +62,8 @@ func TestHTMLEscapes(t *testing.T) {
 		t.Error("escaped title not found")
 	}
 	for _, fetch := range []string{"http://", "https://", "<link", "src="} {
-		if strings.Contains(strings.ReplaceAll(out, "src=x", ""), fetch) {
+		// The SVG namespace names the ladder's elements; it is never fetched.
+		if strings.Contains(strings.NewReplacer("src=x", "", "http://www.w3.org/2000/svg", "").Replace(out), fetch) {
 			t.Errorf("page is not self-contained: contains %q", fetch)
 		}
 	}
@@ -103,7 +104,7 @@ func TestMarkdownCap(t *testing.T) {
 	if err := WriteMarkdown(&full, m, 0); err != nil {
 		t.Fatal(err)
 	}
-	for _, limit := range []int{1, 10, 100, 1000, 12000, 20000, full.Len() - 1, full.Len(), 1 << 20} {
+	for _, limit := range []int{1, 10, 100, 1000, 12000, 24000, 30000, full.Len() - 1, full.Len(), 1 << 20} {
 		var buf bytes.Buffer
 		if err := WriteMarkdown(&buf, m, limit); err != nil {
 			t.Fatal(err)
@@ -125,7 +126,7 @@ func TestMarkdownCap(t *testing.T) {
 				t.Errorf("cap %d: no truncation note", limit)
 			}
 		}
-		if limit >= 12000 && limit < full.Len() && !strings.Contains(out, "## Claims") {
+		if limit >= 24000 && limit < full.Len() && !strings.Contains(out, "## Claims") {
 			t.Errorf("cap %d: claims were cut, matrix rows should go first", limit)
 		}
 	}
@@ -161,9 +162,9 @@ func TestTextAligned(t *testing.T) {
 	if err := WriteText(&buf, fixtureMatrix(t)); err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(buf.String(), "\n")
+	lines := strings.Split(buf.String(), "\n")[1:] // after "== raw view =="
 	header := []rune(lines[0])
-	col := strings.Index(lines[0], "windows-amd64")
+	col := strings.Index(lines[0], "Windows")
 	col = utf8.RuneCountInString(lines[0][:col])
 	for _, l := range lines[1:] {
 		if l == "" {

@@ -91,6 +91,14 @@ func validateScenario(sc *schema.Scenario) error {
 				return fmt.Errorf("step %s variants[%d]: count %d, want 1 or more", st.Name, k, v.Count)
 			}
 		}
+		for k, g := range st.Segments {
+			if g.Seq < 0 || g.Len < 0 {
+				return fmt.Errorf("step %s segments[%d]: seq %d, len %d: want 0 or more", st.Name, k, g.Seq, g.Len)
+			}
+			if err := checkWord("flags", g.Flags); err != nil {
+				return fmt.Errorf("step %s segments[%d]: %w", st.Name, k, err)
+			}
+		}
 	}
 	return nil
 }

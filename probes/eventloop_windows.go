@@ -1,12 +1,790 @@
 package probes
 
-import "github.com/closematrix/closematrix/schema"
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
 
-// watchSocket registers the socket's base handle for AFD poll; startRecv
-// posts an overlapped WSARecv on an I/O completion port. Not yet implemented.
-func watchSocket(sysfd) (watcher, error)      { return nil, ErrUnsupported }
-func startRecv(sysfd, int) (asyncRecv, error) { return nil, ErrUnsupported }
+	"github.com/closematrix/closematrix/schema"
+	"golang.org/x/sys/windows"
+)
 
-// completionClass classifies GetQueuedCompletionStatus's Win32 error. Not yet
-// implemented.
-func completionClass(int) schema.Class { return schema.ClassOther }
+// What Windows event loops see: AFD poll for readiness (wepoll, mio, libuv's
+// uv_poll) and an overlapped WSARecv on an I/O completion port for
+// completion (libuv's uv_read, .NET, Go's runtime poller).
+//
+// Memory the kernel writes after a call has returned (OVERLAPPED, the
+// IO_STATUS_BLOCK inside it, AFD_POLL_INFO, the recv buffer) is allocated
+// with LocalAlloc, outside the Go heap: the garbage collector neither moves
+// nor frees it, so it stays valid however long the operation is
+// outstanding, even if a caller drops the Watch or AsyncRecv without closing
+// it (then it leaks, but is never reused while the kernel may write to it).
+// It is freed only after the operation's completion packet has been
+// dequeued. Go memory would need a runtime.Pinner kept alive for the whole
+// operation, and the runtime panics when a Pinner is collected unpinned.
+
+// Constants and structures that golang.org/x/sys/windows does not define.
+const (
+	// SIO_BASE_HANDLE = _WSAIOR(IOC_WS2, 34) (mswsock.h;
+	// learn.microsoft.com, "Winsock IOCTLs"): the handle of the base
+	// service provider beneath any layered providers, which is the AFD
+	// handle that IOCTL_AFD_POLL accepts.
+	sioBaseHandle = 0x48000022
+
+	// IOCTL_AFD_POLL = _AFD_CONTROL_CODE(AFD_POLL, METHOD_BUFFERED) =
+	// FILE_DEVICE_NETWORK (0x12) << 12 | 9 << 2 | 0 (ReactOS
+	// sdk/include/reactos/drivers/afd/shared.h; wepoll src/afd.h; Wine
+	// include/wine/afd.h spells the same value CTL_CODE(FILE_DEVICE_BEEP,
+	// 0x809, METHOD_BUFFERED, FILE_ANY_ACCESS)).
+	ioctlAFDPoll = 0x00012024
+
+	// The AFD_POLL_* event bits (ReactOS afd/shared.h, wepoll src/afd.h,
+	// mio src/sys/windows/afd.rs; Wine include/wine/afd.h names the same
+	// bits AFD_POLL_READ, _OOB, _WRITE, _HUP, _RESET, _CLOSE, _CONNECT,
+	// _ACCEPT, _CONNECT_ERR).
+	afdPollReceive          = 0x0001
+	afdPollReceiveExpedited = 0x0002
+	afdPollSend             = 0x0004
+	afdPollDisconnect       = 0x0008
+	afdPollAbort            = 0x0010
+	afdPollLocalClose       = 0x0020
+	afdPollConnect          = 0x0040
+	afdPollAccept           = 0x0080
+	afdPollConnectFail      = 0x0100
+
+	// afdPollAll is what watchSocket polls for: every event mio and
+	// wepoll poll for. AFD_POLL_CONNECT is left out as they leave it out:
+	// a connected socket reports it on every poll (Wine afd.c test_poll:
+	// "AFD_POLL_WRITE | AFD_POLL_CONNECT" on a connected pair), so it
+	// carries no news. LOCAL_CLOSE is reported whether polled for or not
+	// (afd.c test_poll: "AFD_POLL_CLOSE is always returned").
+	afdPollAll = afdPollReceive | afdPollReceiveExpedited | afdPollSend | afdPollDisconnect |
+		afdPollAbort | afdPollLocalClose | afdPollAccept | afdPollConnectFail
+)
+
+// afdDevice is the name opened for the AFD helper handle. Any name under
+// \Device\Afd opens a new AFD endpoint (Wine afd.c test_open_device opens
+// \Device\Afd, \Device\Afd\ and \Device\Afd\foobar); wepoll opens
+// \Device\Afd\Wepoll, mio \Device\Afd\Mio. A variable so that a test can
+// name a device that does not exist and see the unavailable path.
+var afdDevice = `\Device\Afd\closematrix`
+
+// afdPollHandleInfo is AFD_POLL_HANDLE_INFO {HANDLE Handle; ULONG Events;
+// NTSTATUS Status;} (ReactOS afd/shared.h; mio afd.rs AfdPollHandleInfo;
+// Wine afd.h struct afd_poll_params.sockets[]). Go lays it out as C does:
+// 16 bytes on 64-bit Windows (TestAFDLayout).
+type afdPollHandleInfo struct {
+	Handle windows.Handle
+	Events uint32
+	Status uint32 // NTSTATUS
+}
+
+// afdPollInfo is AFD_POLL_INFO {LARGE_INTEGER Timeout; ULONG
+// NumberOfHandles; ULONG Exclusive; AFD_POLL_HANDLE_INFO Handles[1];} with
+// one handle: 32 bytes on 64-bit Windows. Timeout is absolute (positive,
+// FILETIME) or relative (negative, 100 ns units); math.MaxInt64 never
+// expires, as mio and wepoll set it.
+type afdPollInfo struct {
+	Timeout         int64
+	NumberOfHandles uint32
+	Exclusive       uint32
+	Handles         [1]afdPollHandleInfo
+}
+
+// afdOp is the memory an outstanding AFD poll holds. The OVERLAPPED comes
+// first: its Internal and InternalHigh fields are the IO_STATUS_BLOCK
+// (Status, Information) that NtDeviceIoControlFile fills, exactly as
+// kernel32 passes &overlapped as the IO_STATUS_BLOCK of its own calls
+// (winbase.h: "Internal: the status code for the I/O request"). Its
+// address is also the ApcContext, which GetQueuedCompletionStatus returns
+// as lpOverlapped, and what CancelIoEx matches.
+type afdOp struct {
+	ov   windows.Overlapped
+	info afdPollInfo
+}
+
+// ntdll's NtDeviceIoControlFile, which x/sys does not wrap (winternl.h;
+// learn.microsoft.com, "NtDeviceIoControlFile function").
+var (
+	modntdll                  = windows.NewLazySystemDLL("ntdll.dll")
+	procNtDeviceIoControlFile = modntdll.NewProc("NtDeviceIoControlFile")
+)
+
+// ntError is a failed NTSTATUS, named by its number (NTStatus.Error is
+// FormatMessage text, which is localised). errors.Is(err, windows.STATUS_…)
+// finds it.
+type ntError struct {
+	op     string
+	status windows.NTStatus
+}
+
+func (e *ntError) Error() string {
+	return fmt.Sprintf("%s: NTSTATUS 0x%08X", e.op, uint32(e.status))
+}
+
+func (e *ntError) Unwrap() error { return e.status }
+
+// cmem turns an address that LocalAlloc returned into a pointer. The memory
+// is outside the Go heap, so holding it in an unsafe.Pointer is safe; the
+// indirection keeps vet's unsafeptr check, which cannot know where a
+// uintptr came from, from flagging the conversion.
+func cmem(addr uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&addr)) }
+
+// localAlloc wraps LocalAlloc(LPTR, n): fixed, zeroed memory outside the Go
+// heap.
+func localAlloc(n uintptr) (uintptr, error) {
+	p, err := windows.LocalAlloc(windows.LPTR, uint32(n))
+	if err != nil {
+		return 0, wrap("localalloc", err)
+	}
+	return p, nil
+}
+
+// reapBound bounds the wait for the completion of an operation that close
+// has just cancelled (or that the closing of its handle completed). A
+// cancelled loopback operation completes within microseconds; 2 s leaves
+// room for a loaded runner. If even that passes, the memory stays allocated
+// (the kernel may still write to it) and close says so.
+const reapBound = 2 * time.Second
+
+// millis converts a bound to GetQueuedCompletionStatus's milliseconds,
+// rounding up so that a positive bound never becomes a poll.
+func millis(d time.Duration) uint32 {
+	if d <= 0 {
+		return 0
+	}
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	if ms >= windows.INFINITE {
+		return windows.INFINITE - 1
+	}
+	return uint32(ms)
+}
+
+// dequeue waits up to ms for one packet on port. It reports the
+// OVERLAPPED pointer (nil when nothing was dequeued), the byte count and
+// GetQueuedCompletionStatus's error: the operation's Win32 error when a
+// packet came, WAIT_TIMEOUT or a port error when none did.
+func dequeue(port windows.Handle, ms uint32) (*windows.Overlapped, uint32, error) {
+	var (
+		n   uint32
+		key uintptr
+		ov  *windows.Overlapped
+	)
+	err := windows.GetQueuedCompletionStatus(port, &n, &key, &ov, ms)
+	return ov, n, err
+}
+
+// ---- Readiness: AFD poll ----
+
+// afdWatch is one socket polled through IOCTL_AFD_POLL, its completions
+// delivered to a port of its own.
+//
+// Route: like wepoll and mio, the ioctl is issued on a helper handle opened
+// on \Device\Afd (NtCreateFile) and names the socket's base handle
+// (SIO_BASE_HANDLE) in AFD_POLL_HANDLE_INFO; the helper handle, not the
+// socket, is associated with the port. A socket can be associated with one
+// completion port only, ever (CreateIoCompletionPort), so polling on the
+// socket's own handle, as libuv's uv_poll does, would take the association
+// that StartRecv's port needs on the same socket. Both routes work under
+// Wine 8 (TestAFDRoutes): Wine's dlls/ntdll/unix/socket.c hands
+// IOCTL_AFD_POLL on any socket handle to the server (server/sock.c,
+// poll_socket), and a handle opened on \Device\Afd is a socket there.
+// Wine's afd.c test_poll shows both on Windows: polling "a socket other
+// than the one passed to NtDeviceIoControlFile()", and through an
+// \Device\Afd\deadbeef handle.
+//
+// Edges: AFD poll is one-shot and level-triggered: a poll completes at once
+// when any polled event holds. mio emulates edge-triggered readiness by
+// dropping each delivered event from the next poll's mask (selector.rs,
+// SockState::feed_event: user_evts &= !afd_events) until its user meets
+// WouldBlock. Read does the same: an event is reported once, and only
+// events not reported yet can complete the re-armed poll, so a second Read
+// shows what is new (an ABORT after a DISCONNECT).
+//
+// Close sentinel: besides that event poll, a second poll asks for nothing
+// and stays outstanding until the socket's handle is closed, which
+// completes it with AFD_POLL_LOCAL_CLOSE ("AFD_POLL_CLOSE is always
+// returned, regardless of whether it's polled for", afd.c test_poll, with
+// a mask of 0). The event poll is idle between its completion and the next
+// Read; without the sentinel a close in that gap would go unseen, and the
+// next Read would re-arm on a handle value that may by then be another
+// socket's. Read drains every queued packet before it re-arms, and never
+// re-arms once LOCAL_CLOSE has come (non-exclusive polls on one socket
+// coexist: afd.c test_poll_exclusive).
+type afdWatch struct {
+	mu       sync.Mutex
+	dev      windows.Handle // the handle the ioctls are issued on
+	ownsDev  bool           // dev is the \Device\Afd helper, closed by close
+	port     windows.Handle
+	base     windows.Handle // the socket's base handle, polled
+	mem      uintptr        // [2]afdOp (afdEventOp, afdCloseOp), LocalAlloc'd
+	pending  [2]bool        // the op's packet has not been dequeued
+	interest uint32         // events not delivered yet
+	gone     bool           // LOCAL_CLOSE delivered: never re-arm
+	closed   bool
+	// status is the last delivered AFD_POLL_HANDLE_INFO.Status, for the
+	// tests' logs (afd.c check_poll_: Windows reports 0 with
+	// AFD_POLL_RESET, Wine's tests expect Wine to differ).
+	status uint32
+}
+
+// The two polls of an afdWatch.
+const (
+	afdEventOp = 0 // the events not delivered yet
+	afdCloseOp = 1 // the close sentinel: mask 0, completes on LOCAL_CLOSE
+)
+
+func (w *afdWatch) op(i int) *afdOp {
+	return (*afdOp)(cmem(w.mem + uintptr(i)*unsafe.Sizeof(afdOp{})))
+}
+
+// watchSocket polls the socket's base handle through an \Device\Afd helper
+// handle (see afdWatch). Any failure of that route (no SIO_BASE_HANDLE, no
+// \Device\Afd, IOCTL_AFD_POLL refused) wraps ErrAsyncUnavailable with the
+// Winsock error or NTSTATUS.
+func watchSocket(fd sysfd) (watcher, error) {
+	return newAFDWatch(fd, true)
+}
+
+// newAFDWatch registers fd for AFD poll, through an \Device\Afd helper
+// handle (helper) or on the socket's base handle itself.
+func newAFDWatch(fd windows.Handle, helper bool) (_ *afdWatch, err error) {
+	unavailable := func(err error) error { return fmt.Errorf("%w: AFD poll: %w", ErrAsyncUnavailable, err) }
+	if err := procNtDeviceIoControlFile.Find(); err != nil {
+		return nil, unavailable(err)
+	}
+	base, err := baseHandle(fd)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	w := &afdWatch{dev: base, base: base, interest: afdPollAll}
+	defer func() {
+		if err != nil {
+			w.closed = true
+			if w.pending != [2]bool{} {
+				w.cancelAndReap()
+			}
+			w.release()
+		}
+	}()
+	if helper {
+		if w.dev, err = openAFD(afdDevice); err != nil {
+			w.dev = 0
+			return nil, unavailable(err)
+		}
+		w.ownsDev = true
+	}
+	if w.port, err = windows.CreateIoCompletionPort(w.dev, 0, 0, 0); err != nil {
+		w.port = 0
+		return nil, wrap("createiocompletionport", err)
+	}
+	if w.mem, err = localAlloc(2 * unsafe.Sizeof(afdOp{})); err != nil {
+		return nil, err
+	}
+	if err := w.arm(afdCloseOp, 0); err != nil {
+		return nil, unavailable(err)
+	}
+	if err := w.arm(afdEventOp, w.interest); err != nil {
+		return nil, unavailable(err)
+	}
+	return w, nil
+}
+
+// baseHandle wraps WSAIoctl(SIO_BASE_HANDLE).
+func baseHandle(fd windows.Handle) (windows.Handle, error) {
+	var (
+		base windows.Handle
+		n    uint32
+	)
+	err := windows.WSAIoctl(fd, sioBaseHandle, nil, 0,
+		(*byte)(unsafe.Pointer(&base)), uint32(unsafe.Sizeof(base)), &n, nil, 0)
+	if err != nil {
+		return 0, wrap("wsaioctl(SIO_BASE_HANDLE)", err)
+	}
+	return base, nil
+}
+
+// openAFD wraps NtCreateFile on name with SYNCHRONIZE access, shared
+// read/write, FILE_OPEN, as wepoll (afd.c, afd_create_device_handle) and mio
+// (afd.rs, Afd::new) open their helper handle. No OBJ_INHERIT: child
+// processes do not get it.
+func openAFD(name string) (windows.Handle, error) {
+	uname, err := windows.NewNTUnicodeString(name)
+	if err != nil {
+		return 0, err
+	}
+	oa := windows.OBJECT_ATTRIBUTES{ObjectName: uname}
+	oa.Length = uint32(unsafe.Sizeof(oa))
+	var (
+		h    windows.Handle
+		iosb windows.IO_STATUS_BLOCK
+	)
+	err = windows.NtCreateFile(&h, windows.SYNCHRONIZE, &oa, &iosb, nil, 0,
+		windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE, windows.FILE_OPEN, 0, 0, 0)
+	if err != nil {
+		var st windows.NTStatus
+		if errors.As(err, &st) {
+			return 0, &ntError{op: "NtCreateFile(" + name + ")", status: st}
+		}
+		return 0, err
+	}
+	return h, nil
+}
+
+// arm issues IOCTL_AFD_POLL for op i with the event mask events.
+// STATUS_PENDING and a synchronous STATUS_SUCCESS both queue a completion
+// packet, because ApcContext is non-NULL (afd.c test_poll_completion_port:
+// with a NULL ApcContext no packet is queued; with one, a poll that
+// succeeds at once is dequeued with a zero timeout). Any other status is a
+// synchronous failure, which queues nothing.
+func (w *afdWatch) arm(i int, events uint32) error {
+	op := w.op(i)
+	*op = afdOp{}
+	op.ov.Internal = uintptr(windows.STATUS_PENDING)
+	op.info = afdPollInfo{
+		Timeout:         math.MaxInt64,
+		NumberOfHandles: 1,
+		Handles:         [1]afdPollHandleInfo{{Handle: w.base, Events: events}},
+	}
+	ov := uintptr(unsafe.Pointer(&op.ov))
+	info := uintptr(unsafe.Pointer(&op.info))
+	size := unsafe.Sizeof(op.info)
+	r, _, _ := syscall.SyscallN(procNtDeviceIoControlFile.Addr(),
+		uintptr(w.dev), 0, 0, ov, ov, ioctlAFDPoll, info, size, info, size)
+	st := windows.NTStatus(uint32(r))
+	if st != windows.STATUS_SUCCESS && st != windows.STATUS_PENDING {
+		return &ntError{op: "NtDeviceIoControlFile(IOCTL_AFD_POLL)", status: st}
+	}
+	w.pending[i] = true
+	return nil
+}
+
+// reap dequeues one packet, waiting up to ms. It reports which poll it
+// completed, its events and whether a packet came. A cancelled poll
+// (STATUS_CANCELLED) delivers nothing.
+func (w *afdWatch) reap(ms uint32) (i int, events uint32, done bool, err error) {
+	ov, _, gerr := dequeue(w.port, ms)
+	if ov == nil {
+		if errors.Is(gerr, windows.WAIT_TIMEOUT) {
+			return 0, 0, false, nil
+		}
+		return 0, 0, false, wrap("getqueuedcompletionstatus", gerr)
+	}
+	switch ov {
+	case &w.op(afdEventOp).ov:
+		i = afdEventOp
+	case &w.op(afdCloseOp).ov:
+		i = afdCloseOp
+	default:
+		return 0, 0, false, fmt.Errorf("afd watch: a packet for an unknown OVERLAPPED %p", ov)
+	}
+	w.pending[i] = false
+	op := w.op(i)
+	switch st := windows.NTStatus(uint32(op.ov.Internal)); {
+	case st == windows.STATUS_CANCELLED:
+		return i, 0, true, nil
+	case st >= 0xC0000000: // NT_ERROR (ntdef.h): severity error
+		return i, 0, true, &ntError{op: "IOCTL_AFD_POLL completion", status: st}
+	}
+	if op.info.NumberOfHandles >= 1 {
+		w.status = op.info.Handles[0].Status
+		return i, op.info.Handles[0].Events, true, nil
+	}
+	return i, 0, true, nil
+}
+
+// read drains every queued completion, then re-arms the event poll with
+// the events not yet delivered, and drains again (a poll whose events
+// already hold completes at once), until a drain finds nothing; see
+// afdWatch for why that is an edge. The loop ends because each round that
+// delivers something removes it from the mask; the cap guards a poll that
+// completes with no event.
+func (w *afdWatch) read() (Ready, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return Ready{}, errors.New("afd watch: read after close")
+	}
+	var got uint32
+	ready := func() Ready { return Ready{API: "afd", Names: afdNames(got)} }
+	for round := 0; round < 16; round++ {
+		n := 0
+		for {
+			i, ev, done, err := w.reap(0)
+			if err != nil {
+				return ready(), err
+			}
+			if !done {
+				break
+			}
+			n++
+			got |= ev
+			if ev&afdPollLocalClose != 0 {
+				w.gone = true
+			}
+			if i == afdEventOp {
+				w.interest &^= ev
+			}
+		}
+		if n == 0 || w.gone || w.pending[afdEventOp] {
+			break
+		}
+		if err := w.arm(afdEventOp, w.interest); err != nil {
+			return ready(), err
+		}
+	}
+	return ready(), nil
+}
+
+// close cancels the outstanding polls, reaps their completions within
+// reapBound, and closes the port and the helper handle. A poll that is not
+// reaped keeps its memory.
+func (w *afdWatch) close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	errs := []error{w.cancelAndReap()}
+	errs = append(errs, w.release())
+	return errors.Join(errs...)
+}
+
+// cancelAndReap cancels each outstanding poll (CancelIoEx on the handle it
+// was issued on, matched by its OVERLAPPED; ERROR_NOT_FOUND: it completed
+// already; ERROR_INVALID_HANDLE: the socket, polled on itself, is closed,
+// which completed the poll) and dequeues the packets within reapBound.
+func (w *afdWatch) cancelAndReap() error {
+	var errs []error
+	for i := range w.pending {
+		if !w.pending[i] {
+			continue
+		}
+		err := windows.CancelIoEx(w.dev, &w.op(i).ov)
+		if err != nil && !errors.Is(err, windows.ERROR_NOT_FOUND) && !errors.Is(err, windows.ERROR_INVALID_HANDLE) {
+			errs = append(errs, wrap("cancelioex", err))
+		}
+	}
+	deadline := time.Now().Add(reapBound)
+	for w.pending != [2]bool{} {
+		_, _, done, err := w.reap(millis(time.Until(deadline)))
+		if !done {
+			errs = append(errs, fmt.Errorf("afd watch: poll not reaped within %v (its memory stays allocated): %v", reapBound, err))
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// release frees what the watch holds; memory only when no poll is
+// outstanding.
+func (w *afdWatch) release() error {
+	var errs []error
+	if w.mem != 0 && w.pending == [2]bool{} {
+		windows.LocalFree(windows.Handle(w.mem))
+		w.mem = 0
+	}
+	if w.ownsDev && w.dev != 0 {
+		errs = append(errs, wrap("closehandle", windows.CloseHandle(w.dev)))
+		w.dev = 0
+	}
+	if w.port != 0 {
+		errs = append(errs, wrap("closehandle", windows.CloseHandle(w.port)))
+		w.port = 0
+	}
+	return errors.Join(errs...)
+}
+
+// afdEventNames names the AFD_POLL_* bits (sources at the constants).
+var afdEventNames = []struct {
+	bit  uint32
+	name string
+}{
+	{afdPollReceive, "AFD_POLL_RECEIVE"},
+	{afdPollReceiveExpedited, "AFD_POLL_RECEIVE_EXPEDITED"},
+	{afdPollSend, "AFD_POLL_SEND"},
+	{afdPollDisconnect, "AFD_POLL_DISCONNECT"},
+	{afdPollAbort, "AFD_POLL_ABORT"},
+	{afdPollLocalClose, "AFD_POLL_LOCAL_CLOSE"},
+	{afdPollConnect, "AFD_POLL_CONNECT"},
+	{afdPollAccept, "AFD_POLL_ACCEPT"},
+	{afdPollConnectFail, "AFD_POLL_CONNECT_FAIL"},
+}
+
+// afdNames lists the bits of ev by name, sorted; a bit without a name as
+// AFD_POLL_0x<hex>.
+func afdNames(ev uint32) []string {
+	var names []string
+	for _, e := range afdEventNames {
+		if ev&e.bit != 0 {
+			names = append(names, e.name)
+			ev &^= e.bit
+		}
+	}
+	for bit := uint32(1); ev != 0; bit <<= 1 {
+		if ev&bit != 0 {
+			names = append(names, fmt.Sprintf("AFD_POLL_0x%X", bit))
+			ev &^= bit
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ---- Completion: overlapped WSARecv on an I/O completion port ----
+
+// recvOp is the memory an outstanding overlapped WSARecv holds, followed in
+// the same allocation by the receive buffer. WSARecv copies the WSABUF
+// array before it returns ("it is the Winsock service provider's
+// responsibility to capture the WSABUF structures before returning"), but
+// the OVERLAPPED, the flags and the buffer are the kernel's until the
+// completion is dequeued.
+type recvOp struct {
+	ov     windows.Overlapped
+	flags  uint32
+	wsabuf windows.WSABuf
+}
+
+// iocpRecv is one overlapped WSARecv whose completion goes to a port of its
+// own.
+//
+// The socket must have been created with WSA_FLAG_OVERLAPPED (WSASocket:
+// "Create a socket that supports overlapped I/O operations"); newSocket
+// creates every socket so, as socket() does by default, and accept gives the
+// accepted socket the listener's attributes. Blocking calls with a NULL
+// OVERLAPPED still block on such a socket (WSARecv: "If both lpOverlapped
+// and lpCompletionRoutine are NULL, the socket in this function will be
+// treated as a non-overlapped socket").
+//
+// A handle joins one completion port for good (CreateIoCompletionPort:
+// "a handle can be associated with only one I/O completion port"), so a
+// socket takes StartRecv once; a second StartRecv fails with
+// ERROR_INVALID_PARAMETER. After close the socket stays associated with a
+// closed port, which only matters for another overlapped operation.
+type iocpRecv struct {
+	reapMu sync.Mutex // one GetQueuedCompletionStatus at a time; close waits for it
+	mu     sync.Mutex // the state fields below (pending, reaped, result, closed)
+	fd     windows.Handle
+	port   windows.Handle
+	mem    uintptr // recvOp + buffer, LocalAlloc'd
+	// pending: the WSARecv's completion packet has not been dequeued.
+	pending bool
+	reaped  bool
+	result  Completion
+	closed  bool
+}
+
+func (r *iocpRecv) op() *recvOp { return (*recvOp)(cmem(r.mem)) }
+
+// startRecv associates the socket with a new completion port and posts an
+// overlapped WSARecv of up to max bytes. It returns once the recv is
+// pending (WSA_IO_PENDING) or has completed at once; either way its packet
+// comes through the port. A WSARecv that fails at once queues no packet
+// (sock.c test_completion_port, "hard shutdown": WSAECONNRESET from
+// WSARecv, then WAIT_TIMEOUT): that error is returned.
+func startRecv(fd sysfd, max int) (_ asyncRecv, err error) {
+	if max < 0 || max > math.MaxInt32 {
+		return nil, fmt.Errorf("startRecv: max %d out of range", max)
+	}
+	r := &iocpRecv{fd: fd}
+	defer func() {
+		if err != nil {
+			r.release()
+		}
+	}()
+	if r.port, err = windows.CreateIoCompletionPort(fd, 0, 0, 0); err != nil {
+		r.port = 0
+		return nil, wrap("createiocompletionport", err)
+	}
+	// One byte at least, so that a zero-length recv still has a valid
+	// buffer address.
+	if r.mem, err = localAlloc(unsafe.Sizeof(recvOp{}) + uintptr(max) + 1); err != nil {
+		return nil, err
+	}
+	op := r.op()
+	op.wsabuf = windows.WSABuf{Len: uint32(max), Buf: (*byte)(cmem(r.mem + unsafe.Sizeof(recvOp{})))}
+	err = windows.WSARecv(fd, &op.wsabuf, 1, nil, &op.flags, &op.ov, nil)
+	if err != nil && !errors.Is(err, windows.ERROR_IO_PENDING) {
+		return nil, wrap("wsarecv", err)
+	}
+	r.pending = true
+	return r, nil
+}
+
+// wait dequeues the recv's completion, waiting up to bound. GQCS's error is
+// the Win32 code of the completion's NTSTATUS (RtlNtStatusToDosError:
+// STATUS_CONNECTION_RESET -> ERROR_NETNAME_DELETED 64, STATUS_CANCELLED ->
+// ERROR_OPERATION_ABORTED 995); WSAGetOverlappedResult maps the same status
+// to a Winsock code (WSAECONNRESET 10054). Once dequeued, the completion is
+// kept and returned again. Cancel does not wait for a wait in progress.
+func (r *iocpRecv) wait(bound time.Duration) Completion {
+	r.reapMu.Lock()
+	defer r.reapMu.Unlock()
+	r.mu.Lock()
+	pending, result := r.pending && !r.closed, r.result
+	r.mu.Unlock()
+	if !pending {
+		return result
+	}
+	c, _ := r.reap(millis(bound))
+	return c
+}
+
+// reap dequeues the packet, waiting up to ms, and records the completion.
+// Callers hold reapMu, which keeps close from freeing the memory meanwhile.
+func (r *iocpRecv) reap(ms uint32) (Completion, bool) {
+	ov, n, err := dequeue(r.port, ms)
+	if ov == nil {
+		return Completion{API: "iocp"}, false
+	}
+	c := Completion{API: "iocp", Done: true, N: int(n)}
+	var e windows.Errno
+	if err != nil && errors.As(err, &e) {
+		c.Errno, c.Code = completionErrnoName(e), int(e)
+	}
+	// WSAGetOverlappedResult of a completed operation does not wait. On a
+	// socket that is already closed it reports WSAENOTSOCK (ws2_32 finds
+	// no socket for the handle) rather than the operation's status.
+	var got, flags uint32
+	if werr := windows.WSAGetOverlappedResult(r.fd, &r.op().ov, &got, false, &flags); werr != nil && errors.As(werr, &e) {
+		c.WSA, c.WSACode = errnoName(e), int(e)
+	}
+	r.mu.Lock()
+	r.pending, r.reaped, r.result = false, true, c
+	r.mu.Unlock()
+	return c, true
+}
+
+// cancel wraps CancelIoEx on the socket with the recv's OVERLAPPED, which
+// cancels that operation only. ERROR_NOT_FOUND means it had completed
+// already. The completion still comes through the port (wait).
+func (r *iocpRecv) cancel() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || !r.pending {
+		return nil
+	}
+	return wrap("cancelioex", windows.CancelIoEx(r.fd, &r.op().ov))
+}
+
+// close cancels the recv if it is still pending, reaps its completion
+// within reapBound, frees its memory and closes the port. On a socket
+// already closed, CancelIoEx fails (ERROR_INVALID_HANDLE, or
+// ERROR_NOT_FOUND if the handle value is another socket's by now: the
+// OVERLAPPED is ours alone, so nothing else is cancelled), but closesocket
+// has completed the recv already. A recv not reaped keeps its memory.
+func (r *iocpRecv) close() error {
+	r.reapMu.Lock()
+	defer r.reapMu.Unlock()
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	pending := r.pending
+	r.mu.Unlock()
+	var errs []error
+	if pending {
+		windows.CancelIoEx(r.fd, &r.op().ov)
+		if _, ok := r.reap(millis(reapBound)); !ok {
+			errs = append(errs, fmt.Errorf("iocp recv: completion not reaped within %v (its memory stays allocated)", reapBound))
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	errs = append(errs, r.release())
+	return errors.Join(errs...)
+}
+
+// release frees what the recv holds; memory only when no completion is
+// outstanding.
+func (r *iocpRecv) release() error {
+	if r.mem != 0 && !r.pending {
+		windows.LocalFree(windows.Handle(r.mem))
+		r.mem = 0
+	}
+	if r.port != 0 {
+		err := windows.CloseHandle(r.port)
+		r.port = 0
+		return wrap("closehandle", err)
+	}
+	return nil
+}
+
+// completionClasses maps the Win32 errors that GetQueuedCompletionStatus
+// reports for a socket operation, RtlNtStatusToDosError of its NTSTATUS
+// (ntstatus.h -> winerror.h, as documented in "Mapping NT Status Error
+// Codes to Win32 Error Codes", KB113996), to the class vocabulary:
+//
+//   - ERROR_NETNAME_DELETED (64): STATUS_CONNECTION_RESET, and also
+//     STATUS_LOCAL_DISCONNECT / STATUS_REMOTE_DISCONNECT. Microsoft's
+//     sock.c-tested behaviour for a peer's RST on a pending WSARecv
+//     (Wine sock.c test_completion_port, close_with_rst). Class reset;
+//     WSAGetOverlappedResult's code beside it says which (WSAECONNRESET or
+//     WSAECONNABORTED).
+//   - ERROR_CONNECTION_ABORTED (1236): STATUS_CONNECTION_ABORTED. Aborted.
+//   - ERROR_OPERATION_ABORTED (995): STATUS_CANCELLED, from CancelIoEx or
+//     from closesocket with the operation pending (sock.c
+//     test_completion_port: "Internal status is STATUS_CANCELLED").
+//     Cancelled.
+//   - ERROR_SEM_TIMEOUT (121): STATUS_IO_TIMEOUT, a connection that timed
+//     out (keepalive, retransmission). Timed out.
+//   - ERROR_NETWORK_UNREACHABLE (1231), ERROR_HOST_UNREACHABLE (1232):
+//     unreachable, as their WSAE twins are.
+//   - ERROR_INVALID_HANDLE (6): bad descriptor, as in classify.
+//
+// winerror.h has no ERROR_CONNECTION_RESET: a reset reaches IOCP as
+// ERROR_NETNAME_DELETED. ERROR_GRACEFUL_DISCONNECT (1226) stays other, as
+// WSAEDISCON does in classify: TCP reports the end of stream as 0 bytes.
+// A code not here is looked up in the blocking calls' table (classes), so
+// a WSAE code classifies the same either way.
+var completionClasses = map[windows.Errno]schema.Class{
+	windows.ERROR_NETNAME_DELETED:     schema.ClassReset,
+	windows.ERROR_CONNECTION_ABORTED:  schema.ClassAborted,
+	windows.ERROR_OPERATION_ABORTED:   schema.ClassCancelled,
+	windows.ERROR_SEM_TIMEOUT:         schema.ClassTimedOut,
+	windows.ERROR_NETWORK_UNREACHABLE: schema.ClassUnreachable,
+	windows.ERROR_HOST_UNREACHABLE:    schema.ClassUnreachable,
+	windows.ERROR_INVALID_HANDLE:      schema.ClassBadDescriptor,
+}
+
+// completionNames names Win32 codes that only completions have shown here,
+// beside classify's errnoNames (winerror.h names).
+//
+//   - ERROR_HANDLES_CLOSED (676), from STATUS_HANDLES_CLOSED (0x8000000A,
+//     a warning, which GQCS still reports as a failure): what Wine 8
+//     completes a pending WSARecv with when its socket is closed
+//     (TestIOCPPendingRecv, own-close). Windows completes an operation
+//     pending on a closed socket with STATUS_CANCELLED,
+//     ERROR_OPERATION_ABORTED (sock.c test_completion_port, AcceptEx
+//     cases). It stays class other: a Wine finding, shown by its name.
+var completionNames = map[windows.Errno]string{
+	windows.ERROR_HANDLES_CLOSED: "ERROR_HANDLES_CLOSED",
+}
+
+// completionErrnoName is the winerror.h name of a completion's Win32 error.
+func completionErrnoName(e windows.Errno) string {
+	if name, ok := completionNames[e]; ok {
+		return name
+	}
+	return errnoName(e)
+}
+
+// completionClass classifies GetQueuedCompletionStatus's Win32 error.
+func completionClass(code int) schema.Class {
+	e := windows.Errno(code)
+	if c, ok := completionClasses[e]; ok {
+		return c
+	}
+	if c, ok := classes[e]; ok {
+		return c
+	}
+	return schema.ClassOther
+}

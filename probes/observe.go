@@ -57,13 +57,58 @@ type Conn4 struct {
 // TCP_CONNECTION_INFO, SIO_TCP_INFO); a closed one is looked up by its
 // 4-tuple in the system's table (/proc/net/tcp, pcblist_n, GetTcpTable2), where
 // an orphaned connection lingers in FIN_WAIT_2, LAST_ACK or TIME_WAIT.
+//
+// One meaning per word, whichever path read it: a socket that is still open
+// but whose connection is gone (reset) is CLOSED. Linux's TCP_INFO says so
+// itself; where the socket cannot answer (Wine 8 refuses SIO_TCP_INFO; a
+// Windows or darwin socket may refuse it after a reset) and the table has no
+// row, State says CLOSED too. StateNone is only for a socket this side has
+// closed and the system no longer lists.
 func (s *Socket) State() (string, error) {
-	if !s.Closed() {
-		if st, err := tcpState(s.fd); err == nil {
-			return st, nil
-		}
+	if s.Closed() {
+		return LookupState(s.conn)
 	}
-	return LookupState(s.conn)
+	if st, err := tcpState(s.fd); err == nil {
+		return st, nil
+	}
+	return openFromTable(LookupState(s.conn))
+}
+
+// openFromTable is an open socket's state read from the table: a connection
+// the table does not list is gone, CLOSED.
+func openFromTable(st string, err error) (string, error) {
+	if err == nil && st == StateNone {
+		return StateClosed, nil
+	}
+	return st, err
+}
+
+// States reads an open socket's state both ways, for the harness's
+// self-check: from the socket (fromSocket) and from the system's table
+// (fromTable, StateNone for no row). Where the socket cannot answer, both are
+// "" and the table is not read (Wine's GetTcpTable2 can take a second).
+func (s *Socket) States() (fromSocket, fromTable string, err error) {
+	if s.Closed() {
+		return "", "", errClosedSocket
+	}
+	fromSocket, serr := tcpState(s.fd)
+	if serr != nil {
+		return "", "", nil // one view only: nothing to compare, no table read
+	}
+	fromTable, err = LookupState(s.conn)
+	return fromSocket, fromTable, err
+}
+
+// StatesAgree reports whether what an open socket says of its state and what
+// the system's table says of its connection are one state: the same name; or
+// the socket CLOSED (its connection gone) and the table without a row; or
+// the socket CLOSED and the table TIME_WAIT, which is how Linux lists a
+// connection that an open socket let pass into TIME_WAIT: the socket reads
+// TCP_CLOSE and a timewait sock holds the 4-tuple (net/ipv4/tcp_minisocks.c,
+// tcp_time_wait).
+func StatesAgree(fromSocket, fromTable string) bool {
+	return fromSocket == fromTable ||
+		fromSocket == StateClosed && (fromTable == StateNone || fromTable == StateTimeWait)
 }
 
 // LookupState finds a connection's state in the system's TCP table, or
@@ -104,9 +149,13 @@ func (s *Socket) SoError() Outcome {
 }
 
 // settleState waits, up to bound, until a connection's table entry is in a
-// state that no ACK in flight will change.
+// state that no ACK in flight will change. It polls every tablePoll at first
+// and doubles the pause up to tablePollMax: where reading the table takes a
+// system-wide lock (darwin's pcblist_n takes the TCP PCB list lock) the
+// runner must not hammer it.
 func settleState(c Conn4, bound time.Duration) bool {
 	deadline := time.Now().Add(bound)
+	pause := tablePoll
 	for {
 		st, err := lookupState(c)
 		if err != nil {
@@ -118,7 +167,8 @@ func settleState(c Conn4, bound time.Duration) bool {
 		if time.Now().After(deadline) {
 			return false
 		}
-		time.Sleep(50 * time.Microsecond)
+		time.Sleep(min(pause, max(time.Until(deadline), 0)))
+		pause = min(2*pause, tablePollMax)
 	}
 }
 

@@ -75,7 +75,7 @@ func addrPort(sa windows.Sockaddr) netip.AddrPort {
 func pollEvents(fd windows.Handle) ([]string, error) {
 	fds := []wsaPollFD{{fd: fd, events: pollRdNorm | pollWrNorm}}
 	r, _, e := syscall.SyscallN(procWSAPoll.Addr(), uintptr(unsafe.Pointer(&fds[0])), 1, 0)
-	if int32(r) == socketError {
+	if ret32(r) == socketError {
 		return nil, wrap("wsapoll", lastError(e))
 	}
 	return pollNames(fds[0].revents), nil

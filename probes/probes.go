@@ -295,14 +295,22 @@ func (s *Socket) Settle(bound time.Duration) bool {
 // have locked its goroutine to the thread.
 func ThreadID() int { return threadID() }
 
-// WaitInSyscall waits, up to bound, until thread tid is inside a socket receive
-// call. Where the OS shows that (Linux: /proc/self/task/TID/syscall) it polls
-// that signal and reports true; elsewhere it spends PostureGrace and reports
-// false.
+// WaitInSyscall waits, up to bound, until thread tid is blocked in the
+// kernel. Where the OS shows that it polls the signal and reports true:
+// Linux, /proc/self/task/TID/syscall and stat (in a socket call, asleep);
+// darwin, proc_info(PROC_PIDTHREADID64INFO) pth_run_state TH_STATE_WAITING;
+// Windows, NtQuerySystemInformation(SystemProcessInformation) ThreadState
+// Waiting. Where ThreadSignal says the signal cannot be had, it spends
+// PostureGrace and reports false.
 func WaitInSyscall(tid int, bound time.Duration) (bool, error) { return waitInSyscall(tid, bound) }
 
+// ThreadSignal is nil where WaitInSyscall has a real signal here, else why
+// not (Wine's thread states, say): a posture then rests on PostureGrace, and
+// the harness notes it on the steps that depend on it.
+func ThreadSignal() error { return threadSignal() }
+
 // PostureGrace is how long the harness waits for a thread to enter a blocking
-// call where the OS offers no way to see it (darwin, Windows). Loopback calls
+// call where the OS offers no way to see it (ThreadSignal). Loopback calls
 // enter the kernel within microseconds of the goroutine starting; 20 ms leaves
 // room for a descheduled thread on a loaded 2-core runner.
 const PostureGrace = 20 * time.Millisecond

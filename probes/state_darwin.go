@@ -3,6 +3,7 @@ package probes
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -87,3 +88,9 @@ func pcblist() ([]byte, error) {
 		return b, nil
 	}
 }
+
+// tablePoll and tablePollMax pace settleState's reads of the table: each sysctl of pcblist_n takes the TCP PCB list lock (bsd/netinet/in_pcblist.c, get_pcblist_n: lck_rw_lock_shared of the pcbinfo lock) and copies every connection; 1 ms doubling to 16 ms.
+const (
+	tablePoll    = time.Millisecond
+	tablePollMax = 16 * time.Millisecond
+)

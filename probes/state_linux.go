@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -80,3 +81,9 @@ func procAddr(ap netip.AddrPort) string {
 	fmt.Fprintf(&sb, ":%04X", ap.Port())
 	return sb.String()
 }
+
+// tablePoll and tablePollMax pace settleState's reads of the table: /proc/net/tcp is read without a global lock worth sparing: a fixed 50 µs.
+const (
+	tablePoll    = 50 * time.Microsecond
+	tablePollMax = 50 * time.Microsecond
+)

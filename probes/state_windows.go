@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -51,6 +52,12 @@ func mibStateName(n uint32) string {
 // function documents WSAEINVAL for an unknown code and WSAEOPNOTSUPP for one
 // that "cannot be realized"; Wine 8 answers WSAEOPNOTSUPP. State then looks
 // the connection up with GetTcpTable2 instead.
+//
+// After a reset a still-open socket's connection is gone. Whether Windows
+// then answers TCPSTATE_CLOSED or fails the ioctl is not documented; either
+// way the word is CLOSED: TCPSTATE_CLOSED maps to it, and a failed ioctl
+// falls back to the table, where no row for an open socket reads CLOSED
+// too (Socket.State).
 func tcpState(fd windows.Handle) (string, error) {
 	ti, err := tcpInfo(fd)
 	if err != nil {
@@ -112,7 +119,7 @@ func tcpTable(proc *windows.LazyProc) ([]byte, error) {
 			p = unsafe.Pointer(&buf[0])
 		}
 		r, _, _ := syscall.SyscallN(proc.Addr(), uintptr(p), uintptr(unsafe.Pointer(&size)), 0)
-		switch e := windows.Errno(r); {
+		switch e := windows.Errno(ret32(r)); { // a DWORD
 		case e == windows.ERROR_SUCCESS && len(buf) > 0:
 			return unsafe.Slice((*byte)(unsafe.Pointer(&buf[0])), 4*len(buf)), nil
 		case e == windows.ERROR_SUCCESS || e == windows.ERROR_INSUFFICIENT_BUFFER:
@@ -204,3 +211,9 @@ func parseMIBTable(b []byte, name string, rowSize int, row func([]byte) mibRow) 
 	}
 	return rows, nil
 }
+
+// tablePoll and tablePollMax pace settleState's reads of the table: GetTcpTable2 is a copy of the table: a fixed 50 µs, as before.
+const (
+	tablePoll    = 50 * time.Microsecond
+	tablePollMax = 50 * time.Microsecond
+)

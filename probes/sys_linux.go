@@ -39,6 +39,9 @@ func setLinger(fd int, on bool, secs int) error {
 
 func threadID() int { return unix.Gettid() }
 
+// threadSignal is nil: /proc/self/task/TID is always there to read.
+func threadSignal() error { return nil }
+
 // blockingCalls are the syscalls our probes block in (sys_unix.go: recvfrom,
 // sendmsg, accept4, connect).
 var blockingCalls = map[int]bool{

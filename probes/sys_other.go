@@ -26,6 +26,7 @@ func setLinger(int, bool, int) error                 { return ErrUnsupported }
 func pending(int) (int, error)                       { return 0, ErrUnsupported }
 func fillSendBuffer(int) (int, error)                { return 0, ErrUnsupported }
 func staleIsFree(int) bool                           { return false }
+func threadSignal() error                            { return ErrUnsupported }
 func familyUnavailable(error) bool                   { return false }
 func threadID() int                                  { return 0 }
 func waitInSyscall(int, time.Duration) (bool, error) { return false, ErrUnsupported }
@@ -37,3 +38,9 @@ func tcpState(int) (string, error)      { return "", ErrUnsupported }
 func lookupState(Conn4) (string, error) { return "", ErrUnsupported }
 func pollEvents(int) ([]string, error)  { return nil, ErrUnsupported }
 func soError(int) (pending, err error)  { return nil, ErrUnsupported }
+
+// tablePoll and tablePollMax pace settleState; here it never polls.
+const (
+	tablePoll    = time.Millisecond
+	tablePollMax = time.Millisecond
+)

@@ -2,6 +2,7 @@ package probes
 
 import (
 	"errors"
+	"fmt"
 	"syscall"
 	"time"
 	"unsafe"
@@ -35,8 +36,11 @@ const (
 	// later.
 	sioTCPInfo = 0xD8000027
 
-	// SOCKET_ERROR: what ioctlsocket returns on failure (winsock2.h).
-	socketError = -1
+	// SOCKET_ERROR: what ioctlsocket and WSAPoll return on failure
+	// (winsock2.h: #define SOCKET_ERROR (-1)), an int: 0xFFFFFFFF in the
+	// low 32 bits of the return register, whatever the upper bits hold
+	// (ret32).
+	socketError = 0xFFFFFFFF
 )
 
 // tcpInfoV0 is TCP_INFO_v0, the output of SIO_TCP_INFO with input version 0
@@ -72,6 +76,12 @@ var (
 	procAccept      = modws2_32.NewProc("accept")
 	procIoctlsocket = modws2_32.NewProc("ioctlsocket")
 )
+
+// ret32 reads a 32-bit API return (int, ULONG, DWORD) from the register
+// syscall.SyscallN hands back: on 64-bit Windows only the low 32 bits are
+// the function's result; the upper bits are whatever the callee left there
+// (x64 and arm64 calling conventions return a 32-bit value in EAX / W0).
+func ret32(r uintptr) uint32 { return uint32(r) }
 
 // lastError turns the thread's last error, which syscall.SyscallN reads right
 // after the call on the same OS thread, into an error. Winsock's
@@ -202,10 +212,13 @@ func recv(fd windows.Handle, p []byte) (int, error) {
 // data is queued or arrives later, and SD_SEND as sending FIN after all data
 // is sent and acknowledged ("shutdown function (winsock.h)", Remarks).
 //
-// Wine 8 differs: after SD_RECEIVE, recv fails with WSAESHUTDOWN as
-// documented, but data arriving later does not reset the connection (the
-// peer's send succeeds, and so do the actor's send and the peer's recv of it),
-// since Wine passes SHUT_RD to the host, and Linux does not reset.
+// Wine 8 differs (observed, shutdown-rd/*): after SD_RECEIVE, recv fails
+// with WSAESHUTDOWN as documented, but data arriving later, or already
+// queued, resets nothing: the peer's send succeeds, and so do the actor's
+// send and the peer's recv of it. Wine 8's wineserver only marks the socket
+// read-shut for SD_RECEIVE and passes it to no host call (server/sock.c,
+// IOCTL_AFD_WINE_SHUTDOWN: only SD_SEND and SD_BOTH reach the host, as
+// shutdown(SHUT_WR)), so the host stack never learns of it.
 func shutdown(fd windows.Handle, how How) error {
 	h := map[How]int{ShutRD: sdReceive, ShutWR: sdSend, ShutRDWR: sdBoth}[how]
 	return wrap("shutdown", windows.Shutdown(fd, h))
@@ -215,11 +228,14 @@ func shutdown(fd windows.Handle, how How) error {
 // otherwise graceful, in the background ("Graceful Shutdown, Linger Options,
 // and Socket Closure").
 //
-// Wine 8 differs: its wineserver calls shutdown(SHUT_RDWR) on the host
-// socket before closing it (server/sock.c, sock_destroy), so an abortive
-// close, or a close with unread data, reaches the peer as FIN then RST: the
-// peer's recv returns 0 (twice), and only its send gets WSAECONNRESET. A recv
-// blocked in another thread on the closed socket returns WSAEINVAL there.
+// Wine 8 differs (observed, close/unread-at-actor, abort/*): after an
+// abortive close, or a close with unread data, the peer's recv returns 0
+// (twice) while its poll already shows POLLERR|POLLHUP, and only its send
+// gets WSAECONNRESET; a recv blocked in another thread on the closed socket
+// returns WSAEINVAL. Wine 8's sock_destroy (server/sock.c) makes no shutdown
+// call of its own (older Wine called shutdown(SHUT_RDWR) there), so the host
+// close is a plain Linux close; where the end of stream comes from has not
+// been traced here.
 func closeFD(fd windows.Handle) error { return wrap("closesocket", windows.Closesocket(fd)) }
 
 // setLinger wraps setsockopt(SOL_SOCKET, SO_LINGER). Winsock's LINGER has
@@ -237,7 +253,7 @@ func setLinger(fd windows.Handle, on bool, secs int) error {
 func pending(fd windows.Handle) (int, error) {
 	var n uint32
 	r, _, e := syscall.SyscallN(procIoctlsocket.Addr(), uintptr(fd), fionread, uintptr(unsafe.Pointer(&n)))
-	if int32(r) == socketError {
+	if ret32(r) == socketError {
 		return 0, wrap("ioctlsocket", lastError(e))
 	}
 	return int(n), nil
@@ -263,14 +279,6 @@ func familyUnavailable(err error) bool {
 
 // threadID wraps GetCurrentThreadId.
 func threadID() int { return int(windows.GetCurrentThreadId()) }
-
-// waitInSyscall spends PostureGrace: Windows offers no cheap, unprivileged
-// view of which call another thread is blocked in (that takes a debugger's
-// stack walk or ETW tracing).
-func waitInSyscall(int, time.Duration) (bool, error) {
-	time.Sleep(PostureGrace)
-	return false, nil
-}
 
 // settle polls WSAIoctl(SIO_TCP_INFO, version 0) until BytesInFlight, the
 // sent bytes not yet acknowledged, is 0. Where the ioctl fails (Windows before
@@ -317,21 +325,25 @@ const fionbio = 0x8004667E
 
 // fillSendBuffer switches the socket to non-blocking mode (ioctlsocket
 // FIONBIO), sends until WSAEWOULDBLOCK, and switches it back. Winsock has no
-// per-call MSG_DONTWAIT.
-func fillSendBuffer(fd windows.Handle) (int, error) {
+// per-call MSG_DONTWAIT. A socket left non-blocking would turn every later
+// blocking call into WSAEWOULDBLOCK, so a failed switch back is an error.
+func fillSendBuffer(fd windows.Handle) (total int, err error) {
 	nonblocking := func(on uint32) error {
 		r, _, e := syscall.SyscallN(procIoctlsocket.Addr(), uintptr(fd), fionbio, uintptr(unsafe.Pointer(&on)))
-		if int32(r) == socketError {
-			return wrap("ioctlsocket", lastError(e))
+		if ret32(r) == socketError {
+			return wrap("ioctlsocket(FIONBIO)", lastError(e))
 		}
 		return nil
 	}
 	if err := nonblocking(1); err != nil {
 		return 0, err
 	}
-	defer nonblocking(0)
+	defer func() {
+		if rerr := nonblocking(0); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("restoring blocking mode: %w", rerr))
+		}
+	}()
 	chunk := make([]byte, 64<<10)
-	total := 0
 	for {
 		n, err := send(fd, chunk)
 		total += n

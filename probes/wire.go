@@ -13,6 +13,32 @@ var ErrCaptureNeedsRoot = errors.New("capturing segments needs root (CAP_NET_RAW
 type Segment struct {
 	Data     int // payload bytes
 	FIN, RST bool
+	// ACK and PSH are the segment's other flags (RFC 793 §3.1). The wire
+	// class leaves them out; the ladder and claim 14 need ACK to tell a
+	// pure acknowledgement from a FIN that rides on one.
+	ACK, PSH bool
+}
+
+// Flags spells the segment's flags as tcpdump orders them, joined by "+":
+// "FIN+ACK", "RST", "PSH+ACK", "ACK"; "" for none.
+func (s Segment) Flags() string {
+	var w []string
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{s.FIN, "FIN"}, {s.RST, "RST"}, {s.PSH, "PSH"}, {s.ACK, "ACK"}} {
+		if f.on {
+			w = append(w, f.name)
+		}
+	}
+	return strings.Join(w, "+")
+}
+
+// Packet is a segment of either direction of a captured connection, in the
+// order the capture saw them.
+type Packet struct {
+	Segment
+	FromLocal bool // sent by the capture's Conn4.Local (else by its Remote)
 }
 
 // words is the segment as the wire step spells it: "data", "FIN", "RST",

@@ -10,15 +10,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Capture records the TCP segments one end of a connection sends on the
-// loopback interface, through an AF_PACKET socket (packet(7)) read with x/sys:
-// no libpcap.
+// Capture records the TCP segments of one connection on the loopback
+// interface, both directions, through an AF_PACKET socket (packet(7)) read
+// with x/sys: no libpcap.
 type Capture struct {
 	fd   int
-	conn Conn4 // the sender's 4-tuple: Local sends to Remote
+	conn Conn4    // the watched end's 4-tuple: Local sends to Remote
+	seen []Packet // every segment of the connection read so far, in order
+	// dropped is sticky: reading PACKET_STATISTICS resets the kernel's
+	// count, so once a read found drops every later read must say so too.
+	dropped uint32
 }
 
-// StartCapture starts recording the segments c.Local sends to c.Remote.
+// StartCapture starts recording the segments c.Local sends to c.Remote and
+// those it receives back.
 func StartCapture(c Conn4) (*Capture, error) {
 	lo, err := net.InterfaceByName("lo")
 	if err != nil {
@@ -34,6 +39,15 @@ func StartCapture(c Conn4) (*Capture, error) {
 	}
 	if err != nil {
 		return nil, wrap("socket", err)
+	}
+	// Only this connection's segments are queued: on a busy loopback (other
+	// tests, other programs) the queue would otherwise fill with theirs and
+	// drop ours. Attached before bind, so no other packet is queued first.
+	prog := portFilter(c.Local.Port(), c.Remote.Port())
+	if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER,
+		&unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}); err != nil {
+		unix.Close(fd)
+		return nil, wrap("setsockopt SO_ATTACH_FILTER", err)
 	}
 	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: lo.Index}); err != nil {
 		unix.Close(fd)
@@ -51,10 +65,26 @@ func StartCapture(c Conn4) (*Capture, error) {
 }
 
 // Segments reads everything captured so far and returns the segments of the
-// watched direction, in order. On loopback every packet is seen twice, going
-// out and coming in; only the outgoing copy (PACKET_OUTGOING) is kept.
+// watched direction (Local to Remote), in order.
 func (c *Capture) Segments() ([]Segment, error) {
+	all, err := c.Packets()
 	var segs []Segment
+	for _, p := range all {
+		if p.FromLocal {
+			segs = append(segs, p.Segment)
+		}
+	}
+	return segs, err
+}
+
+// Packets reads everything captured so far and returns the segments of both
+// directions since the capture started, in the order they went out. On
+// loopback every packet is seen twice, going out and coming in; only the
+// outgoing copy (PACKET_OUTGOING) is kept, and the two directions share the
+// one socket's queue, so their order is the order of transmission.
+func (c *Capture) Packets() ([]Packet, error) {
+	segs := c.seen
+	defer func() { c.seen = segs }()
 	buf := make([]byte, 65536)
 	for {
 		n, from, err := unix.Recvfrom(c.fd, buf, unix.MSG_DONTWAIT)
@@ -65,8 +95,9 @@ func (c *Capture) Segments() ([]Segment, error) {
 			if err != nil {
 				return nil, wrap("getsockopt", err)
 			}
-			if st.Drops > 0 {
-				return nil, fmt.Errorf("the capture dropped %d packets: segments may be missing", st.Drops)
+			c.dropped += st.Drops
+			if c.dropped > 0 {
+				return nil, fmt.Errorf("the capture dropped %d packets: segments may be missing", c.dropped)
 			}
 			return segs, nil
 		}
@@ -79,8 +110,13 @@ func (c *Capture) Segments() ([]Segment, error) {
 		if ll, ok := from.(*unix.SockaddrLinklayer); !ok || ll.Pkttype != unix.PACKET_OUTGOING {
 			continue
 		}
-		if src, dst, seg, ok := parseTCP(buf[:n]); ok && src == c.conn.Local && dst == c.conn.Remote {
-			segs = append(segs, seg)
+		if src, dst, seg, ok := parseTCP(buf[:n]); ok {
+			switch {
+			case src == c.conn.Local && dst == c.conn.Remote:
+				segs = append(segs, Packet{seg, true})
+			case src == c.conn.Remote && dst == c.conn.Local:
+				segs = append(segs, Packet{seg, false})
+			}
 		}
 	}
 }
@@ -130,10 +166,54 @@ func parseTCP(p []byte) (src, dst netip.AddrPort, seg Segment, ok bool) {
 		return
 	}
 	flags := tcp[13]
-	seg = Segment{Data: len(tcp) - off, FIN: flags&0x01 != 0, RST: flags&0x04 != 0}
+	seg = Segment{Data: len(tcp) - off, FIN: flags&0x01 != 0, RST: flags&0x04 != 0, PSH: flags&0x08 != 0, ACK: flags&0x10 != 0}
 	src = netip.AddrPortFrom(sa, binary.BigEndian.Uint16(tcp[0:2]))
 	dst = netip.AddrPortFrom(da, binary.BigEndian.Uint16(tcp[2:4]))
 	return src, dst, seg, true
+}
+
+// portFilter is a classic BPF program (Documentation/networking/filter.rst)
+// that accepts the TCP segments between ports a and b, either way, over IPv4
+// or IPv6, and drops every other packet. A SOCK_DGRAM packet socket hands
+// the filter the packet from its IP header. The addresses are checked again
+// by parseTCP; IPv6 extension headers do not occur on our loopback traffic.
+func portFilter(a, b uint16) []unix.SockFilter {
+	const (
+		ldB    = unix.BPF_LD | unix.BPF_B | unix.BPF_ABS
+		ldXH   = unix.BPF_LD | unix.BPF_H | unix.BPF_IND  // A = the half-word at X+k
+		ldXMSH = unix.BPF_LDX | unix.BPF_B | unix.BPF_MSH // X = 4*(byte at k & 0xf): IPv4's header length
+		ldXImm = unix.BPF_LDX | unix.BPF_IMM
+		jeq    = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
+		ja     = unix.BPF_JMP | unix.BPF_JA
+		rsh    = unix.BPF_ALU | unix.BPF_RSH | unix.BPF_K
+		ret    = unix.BPF_RET | unix.BPF_K
+		tcp    = unix.IPPROTO_TCP
+		accept = 0x40000 // up to 256 KiB of the packet
+	)
+	A, B := uint32(a), uint32(b)
+	// Jumps are relative: the target is the next instruction plus the offset.
+	return []unix.SockFilter{
+		{Code: ldB, K: 0},               //  0: the version nibble
+		{Code: rsh, K: 4},               //  1
+		{Code: jeq, Jf: 4, K: 4},        //  2: IPv4, else 7
+		{Code: ldB, K: 9},               //  3: IPv4's protocol
+		{Code: jeq, Jf: 14, K: tcp},     //  4: else drop
+		{Code: ldXMSH, K: 0},            //  5: X = the TCP header's offset
+		{Code: ja, K: 4},                //  6: to 11
+		{Code: jeq, Jf: 11, K: 6},       //  7: IPv6, else drop
+		{Code: ldB, K: 6},               //  8: IPv6's next header
+		{Code: jeq, Jf: 9, K: tcp},      //  9: else drop
+		{Code: ldXImm, K: 40},           // 10: X = the TCP header's offset
+		{Code: ldXH, K: 0},              // 11: source port
+		{Code: jeq, Jf: 2, K: A},        // 12: from a, else 15
+		{Code: ldXH, K: 2},              // 13: destination port
+		{Code: jeq, Jt: 3, Jf: 4, K: B}, // 14: to b: accept, else drop
+		{Code: jeq, Jf: 3, K: B},        // 15: from b, else drop
+		{Code: ldXH, K: 2},              // 16: destination port
+		{Code: jeq, Jf: 1, K: A},        // 17: to a: accept, else drop
+		{Code: ret, K: accept},          // 18
+		{Code: ret, K: 0},               // 19: drop
+	}
 }
 
 // htons puts v in network byte order, whatever the host's order.

@@ -16,5 +16,8 @@ func StartCapture(Conn4) (*Capture, error) {
 // Segments returns nothing off Linux.
 func (*Capture) Segments() ([]Segment, error) { return nil, ErrUnsupported }
 
+// Packets returns nothing off Linux.
+func (*Capture) Packets() ([]Packet, error) { return nil, ErrUnsupported }
+
 // Close does nothing off Linux.
 func (*Capture) Close() error { return nil }

@@ -44,7 +44,8 @@ const (
 	// joined by "|" or "none", errno/code SO_ERROR's pending error.
 	KindPoll Kind = "poll"
 	// KindWire: the segments a side sent; class is segments joined by ","
-	// whose flags are joined by "+" (data+FIN,RST), or "none".
+	// whose flags are joined by "+" (data+FIN,RST), or "none"; Segments
+	// has them typed, pure ACKs included.
 	KindWire Kind = "wire"
 	// KindEvents: what a readiness registration (epoll, kqueue, AFD poll)
 	// delivered; class is Events' text, Events the same typed.
@@ -241,11 +242,12 @@ type Scenario struct {
 // (actor.state, peer.state) the RFC 793 state name (ESTABLISHED, FIN_WAIT_2,
 // CLOSE_WAIT, TIME_WAIT, …) or "none"; peer.poll the ready events sorted and
 // joined by "|" (POLLIN|POLLOUT) or "none", with SO_ERROR's pending error in
-// Errno and Code; wire.actor the segments the actor sent, in order and joined
-// by "," (each "data", "FIN", "RST" or several joined by "+"), or "none";
-// an events step (peer.events#2) the delivered flags as probes.Ready shows
-// them ("EPOLLIN|EPOLLRDHUP", "none"), typed in Events. A pending-recv step
-// is a call's outcome, with the native codes typed in Completion.
+// Errno and Code; wire.actor (wire.peer) the segments the actor (the peer)
+// sent, in order and joined by "," (each "data", "FIN", "RST" or several
+// joined by "+"), or "none"; an events step (peer.events#2) the delivered
+// flags as probes.Ready shows them ("EPOLLIN|EPOLLRDHUP", "none"), typed in
+// Events. A pending-recv step is a call's outcome, with the native codes
+// typed in Completion.
 type Step struct {
 	Name     string    `json:"name"`           // <side>.<what>[#n], e.g. peer.recv#2; wire.<side>
 	Kind     Kind      `json:"kind,omitempty"` // schema 2: always written
@@ -259,6 +261,20 @@ type Step struct {
 	// completion (schema 2), for the most frequent outcome.
 	Events     *Events     `json:"events,omitempty"`
 	Completion *Completion `json:"completion,omitempty"`
+	// Segments, on a wire step (wire.actor, wire.peer), lists every segment
+	// that side sent from the action to the step, pure ACKs included, in one
+	// run whose Outcome is the step's. Seq numbers the segments of both
+	// sides in the order they went on the wire, so that the two wire steps
+	// of a scenario interleave into one exchange (the ladder diagram,
+	// claim 14). Absent in files written before it existed.
+	Segments []Segment `json:"segments,omitempty"`
+}
+
+// Segment is one TCP segment a wire step saw.
+type Segment struct {
+	Seq   int    `json:"seq"`           // position in the connection's capture, both directions, from 0
+	Flags string `json:"flags"`         // FIN, RST, PSH, ACK joined by "+" (FIN+ACK); "" for none
+	Len   int    `json:"len,omitempty"` // payload bytes
 }
 
 // Variant is one distinct outcome of an unstable step, with its typed

@@ -28,7 +28,7 @@ if [ ! -f "$baseline" ]; then
 fi
 
 bin=bin/closematrix$(go env GOEXE | tr -d '\r')
-go build -o "$bin" ./matrix/cmd/closematrix
+go build -o "$bin" ./cmd/closematrix
 
 github=
 if [ "${GITHUB_ACTIONS:-}" = true ]; then

@@ -28,7 +28,7 @@ echo "ci-merge: $# result file(s) in $in/:"
 for f in "$@"; do echo "  $f"; done
 
 bin=bin/closematrix$(go env GOEXE | tr -d '\r')
-go build -o "$bin" ./matrix/cmd/closematrix
+go build -o "$bin" ./cmd/closematrix
 mkdir -p "$out"
 
 "$bin" render --format md -o "$out/MATRIX.md" "$in"

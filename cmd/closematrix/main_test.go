@@ -10,10 +10,10 @@ import (
 )
 
 const (
-	linux    = "../../testdata/linux-amd64.json"
-	windows  = "../../testdata/windows-amd64.json"
-	darwin   = "../../testdata/darwin-arm64.json"
-	baseline = "../../testdata/baseline/linux-amd64.json"
+	linux    = "../../matrix/testdata/linux-amd64.json"
+	windows  = "../../matrix/testdata/windows-amd64.json"
+	darwin   = "../../matrix/testdata/darwin-arm64.json"
+	baseline = "../../matrix/testdata/baseline/linux-amd64.json"
 )
 
 func runCmd(args ...string) (code int, stdout, stderr string) {
@@ -56,7 +56,7 @@ func TestRender(t *testing.T) {
 	}
 	// Flags after the files, a directory for the files, and -o.
 	out := filepath.Join(t.TempDir(), "index.html")
-	code, stdout, stderr := runCmd("render", "../../testdata", "--format", "html", "-o", out)
+	code, stdout, stderr := runCmd("render", "../../matrix/testdata", "--format", "html", "-o", out)
 	if code != 0 || stdout != "" || stderr != "" {
 		t.Fatalf("render -o: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}

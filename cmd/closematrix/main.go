@@ -1,13 +1,21 @@
-// Command closematrix merges closematrix result files into a comparison
-// matrix, evaluates the claims against it, and checks a run for drift
-// against a baseline.
+// Command closematrix plays the closematrix catalogue on this machine and
+// writes its result file; merges result files into a comparison matrix,
+// evaluates the claims against it, and checks a run for drift against a
+// baseline. Install it with
 //
+//	go install github.com/closematrix/closematrix/cmd/closematrix@latest
+//
+// or take a release binary: it needs nothing but itself.
+//
+//	closematrix run [-label-filter EXPR] [-repeat N] [-view raw|gonet] [-label L] [-o FILE] ...
 //	closematrix render [--format md|html|csv|json|text] [-o FILE] [--max-bytes N] FILE|DIR...
 //	closematrix claims FILE|DIR...
 //	closematrix diff [--github] [--update] BASELINE CURRENT
 //
 // Exit status: 0 success (and, for diff, no drift, or --update); 1 diff found
-// drift; 2 usage error or bad input (the message names the file).
+// drift, or run's harness failed (a scenario with status error, or the
+// result file could not be written); 2 usage error or bad input (the message
+// names the file or flag).
 package main
 
 import (
@@ -16,7 +24,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
+	"github.com/closematrix/closematrix/harness"
 	"github.com/closematrix/closematrix/internal/atomicfile"
 	"github.com/closematrix/closematrix/matrix"
 )
@@ -24,11 +34,19 @@ import (
 // Exit statuses.
 const (
 	exitOK      = 0
-	exitDrift   = 1
+	exitDrift   = 1 // diff: something changed
+	exitHarness = 1 // run: the harness failed, not the platform
 	exitFailure = 2
 )
 
 const usage = `usage:
+  closematrix run [flags]
+      play the catalogue on this machine and write the result file
+      (default ./<label>.json); exit 1 only when the harness failed.
+      -label-filter EXPR  scenarios whose labels match (Ginkgo syntax: 'abort && !v6')
+      -list               print the scenarios the filter picks and their labels
+      -repeat N (3)  -slow-repeat N (1)  -bound D (100ms)  -workers N
+      -view raw|gonet  -label L  -runner IMAGE  -commit SHA  -o FILE
   closematrix render [--format md|html|csv|json|text] [-o FILE] [--max-bytes N] FILE|DIR...
       merge result files (a directory means its *.json) into one matrix
   closematrix claims FILE|DIR...
@@ -38,11 +56,17 @@ const usage = `usage:
       same platform; exit 1 when something changed, 0 when nothing did.
       --github also prints each change as a ::warning annotation;
       --update then copies CURRENT over BASELINE and exits 0
+  closematrix version
   closematrix help
 Exit status 2 means a usage error or bad input.
 `
 
 func main() {
+	// Process scenarios run this very binary again as the helper that holds
+	// the actor's socket (harness/process.go): before anything else.
+	if harness.IsHelper() {
+		harness.HelperMain()
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -55,6 +79,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	code := exitOK
 	switch args[0] {
+	case "run":
+		code, err = runCatalogue(args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintf(stdout, "closematrix %s %s\n", harness.Version, harness.Commit)
+		return exitOK
 	case "render":
 		err = render(args[1:], stdout)
 	case "claims":
@@ -72,12 +101,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	case err != nil:
-		fmt.Fprintf(stderr, "closematrix: %v\n", err)
+		// One line per error (run reports every bad flag at once).
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "closematrix: %s\n", line)
+		}
 		var ue usageError
 		if errors.As(err, &ue) {
 			fmt.Fprint(stderr, usage)
 		}
-		return exitFailure
+		if code == exitOK {
+			code = exitFailure // bad input, unless the command said otherwise (run's I/O errors: 1)
+		}
 	}
 	return code
 }

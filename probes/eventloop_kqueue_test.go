@@ -1,0 +1,151 @@
+//go:build darwin || freebsd
+
+package probes
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/closematrix/closematrix/schema"
+	"golang.org/x/sys/unix"
+)
+
+// These tests have not run here (Linux): they compile and vet for darwin
+// and FreeBSD (GOOS=darwin go test -c), and run on a macOS runner. On
+// FreeBSD the socket probes are stubs today (sys_other.go), so the
+// end-to-end test skips there.
+//
+// What the man pages and mio's history lead one to look for (not asserted:
+// the cells record what the OS does):
+//   - the peer's FIN: EVFILT_READ with EV_EOF, fflags 0, data 0.
+//   - the peer's RST: EVFILT_READ with EV_EOF and fflags ECONNRESET
+//     (kevent(2): with EV_EOF, fflags holds the socket error).
+//   - an own shutdown(SHUT_WR): EVFILT_WRITE with EV_EOF
+//     (tokio-rs/mio#1091).
+
+// TestKqReady: the conversion of delivered kevents to the cell's terms.
+func TestKqReady(t *testing.T) {
+	var rd, wr unix.Kevent_t
+	unix.SetKevent(&wr, 7, unix.EVFILT_WRITE, unix.EV_ADD|unix.EV_CLEAR|unix.EV_EOF)
+	wr.Data = 8192
+	unix.SetKevent(&rd, 7, unix.EVFILT_READ, unix.EV_ADD|unix.EV_CLEAR|unix.EV_EOF|unix.EV_ERROR)
+	rd.Fflags = uint32(unix.ECONNRESET)
+	got := kqReady([]unix.Kevent_t{wr, rd})
+	want := Ready{API: "kqueue", Filters: []KEvent{
+		{Filter: "EVFILT_READ", Flags: []string{"EV_EOF", "EV_ERROR"}, Fflags: "ECONNRESET"},
+		{Filter: "EVFILT_WRITE", Flags: []string{"EV_EOF"}, Data: 8192},
+	}}
+	if got.API != want.API || !slices.EqualFunc(got.Filters, want.Filters, func(a, b KEvent) bool {
+		return a.Filter == b.Filter && slices.Equal(a.Flags, b.Flags) && a.Fflags == b.Fflags && a.Data == b.Data
+	}) {
+		t.Errorf("kqReady = %+v; want %+v", got, want)
+	}
+	if s, w := got.String(), "EVFILT_READ[EV_EOF EV_ERROR fflags=ECONNRESET data=0] EVFILT_WRITE[EV_EOF data=8192]"; s != w {
+		t.Errorf("String() = %q; want %q", s, w)
+	}
+	if got := kqReady(nil).String(); got != PollNone {
+		t.Errorf("empty = %q; want %q", got, PollNone)
+	}
+	if got := kqErrnoName(99999); got != "errno 99999" {
+		t.Errorf("kqErrnoName(99999) = %q", got)
+	}
+}
+
+// kqReadUntil reads w until something is delivered or bound passes.
+func kqReadUntil(t *testing.T, w *Watch, bound time.Duration) Ready {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for {
+		r, err := w.Read()
+		if err != nil {
+			t.Errorf("Watch.Read: %v", err)
+			return r
+		}
+		if len(r.Filters) > 0 || time.Now().After(deadline) {
+			return r
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestKqueueEvents: what a registration made as mio makes it delivers
+// after the peer's FIN, the peer's RST and an own shutdown(SHUT_WR). Only
+// the harness's facts are asserted: reads return, close releases, nothing
+// is left outstanding.
+func TestKqueueEvents(t *testing.T) {
+	l, err := Listen(V4)
+	if errors.Is(err, ErrUnsupported) {
+		t.Skipf("no socket probes here: %v", err)
+	}
+	if err != nil {
+		t.Fatalf("Listen: %v", err)
+	}
+	defer l.Close()
+	before := Outstanding()
+	cases := []struct {
+		name string
+		wait bool // false: the signal was the peer's, read once
+		act  func(t *testing.T, watched, other *Socket)
+	}{
+		{"peer-fin", true, func(t *testing.T, watched, other *Socket) {
+			if o := other.Shutdown(ShutWR); o.Class != schema.ClassOK {
+				t.Errorf("peer.shutdown-wr = %v", o)
+			}
+		}},
+		{"peer-rst", true, func(t *testing.T, watched, other *Socket) {
+			if err := other.SetLinger(true, 0); err != nil {
+				t.Fatalf("SetLinger: %v", err)
+			}
+			if o := other.Close(); o.Class != schema.ClassOK {
+				t.Errorf("peer.close = %v", o)
+			}
+		}},
+		{"own-shutdown-wr", false, func(t *testing.T, watched, other *Socket) {
+			if o := watched.Shutdown(ShutWR); o.Class != schema.ClassOK {
+				t.Errorf("own.shutdown-wr = %v", o)
+			}
+			t.Logf("peer.recv after own shutdown: %v", other.Recv(64))
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Dial(V4, l.Port())
+			if err != nil {
+				t.Fatalf("Dial: %v", err)
+			}
+			defer c.Close()
+			a, err := l.Accept()
+			if err != nil {
+				t.Fatalf("Accept: %v", err)
+			}
+			defer a.Close()
+			w, err := a.Watch()
+			if err != nil {
+				t.Fatalf("Watch: %v", err)
+			}
+			t.Logf("events at registration: %v", kqReadUntil(t, w, time.Second))
+			tc.act(t, a, c)
+			bound := 2 * time.Second
+			if !tc.wait {
+				bound = 0
+			}
+			t.Logf("events after %s: %v", tc.name, kqReadUntil(t, w, bound))
+			again, err := w.Read()
+			if err != nil {
+				t.Errorf("second Read: %v", err)
+			}
+			t.Logf("events#2 right after: %v", again)
+			if err := w.Close(); err != nil {
+				t.Errorf("Watch.Close: %v", err)
+			}
+			if err := w.Close(); err != nil {
+				t.Errorf("second Watch.Close: %v", err)
+			}
+			if got := Outstanding(); got != before {
+				t.Errorf("Outstanding() = %d; want %d", got, before)
+			}
+		})
+	}
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# test-action.sh — test scripts/action.sh (the GitHub Action's step) here, in
+# a fake Actions environment: GITHUB_OUTPUT, GITHUB_STEP_SUMMARY and
+# RUNNER_TEMP are files and a directory of its own. It plays a few fast
+# scenarios (process ones included) and checks, case by case, the exit
+# status, the step outputs and the job summary:
+#
+#   a run with no baseline           exit 0, drift=none, the table in the summary
+#   its own file as the baseline     exit 0, drift=false
+#   a baseline with one cell changed exit 1, drift=true, the change in the summary
+#   …with fail-on-drift false        exit 0, drift=true
+#   a baseline directory without the file   exit 0 and a warning
+#   bad inputs                       exit 2
+#
+# Locally and in .ci/run: make test-action.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() {
+	echo "test-action: FAIL: $*"
+	fails=$((fails + 1))
+}
+
+# act NAME WANT-STATUS [VAR=VALUE...]: run action.sh with a fresh output and
+# summary file and the given inputs; check its exit status.
+act() {
+	local name=$1 want=$2
+	shift 2
+	: >"$tmp/output"
+	: >"$tmp/summary"
+	local status=0
+	env GITHUB_OUTPUT="$tmp/output" GITHUB_STEP_SUMMARY="$tmp/summary" RUNNER_TEMP="$tmp" \
+		CMX_LABEL_FILTER='(kill || exit || close) && idle && v4 && !slow && !needs-root' \
+		CMX_REPEATS=1 CMX_RUNNER=laptop "$@" \
+		bash scripts/action.sh >"$tmp/log" 2>&1 || status=$?
+	if [ "$status" -ne "$want" ]; then
+		fail "$name: exit $status, want $want"
+		sed 's/^/    /' "$tmp/log"
+	else
+		echo "test-action: $name: exit $status"
+	fi
+}
+has() { # FILE TEXT CASE
+	grep -qF -- "$2" "$1" || fail "$3: $(basename "$1") lacks '$2'"
+}
+
+label=$(go env GOOS | tr -d '\r')-$(go env GOARCH | tr -d '\r')-laptop
+result=$tmp/closematrix/$label.json
+
+act "no baseline" 0
+has "$tmp/output" "label=$label" "no baseline"
+has "$tmp/output" "result-file=$result" "no baseline"
+has "$tmp/output" "drift=none" "no baseline"
+has "$tmp/output" "harness-failed=false" "no baseline"
+has "$tmp/summary" "| $label |" "no baseline"
+has "$tmp/summary" "v4/kill/idle" "no baseline"
+[ -s "$result" ] || fail "no baseline: no result file $result"
+
+mkdir -p "$tmp/base" "$tmp/empty"
+cp "$result" "$tmp/base/$label.json"
+act "baseline: the same file" 0 CMX_BASELINE="$tmp/base"
+has "$tmp/output" "drift=false" "same file"
+
+# One cell changed: the first eof becomes a reset.
+awk '!done && sub(/"class": "eof"/, "\"class\": \"reset\"") { done = 1 } { print }' \
+	"$result" >"$tmp/base/$label.json"
+cmp -s "$result" "$tmp/base/$label.json" && fail "the doctored baseline is unchanged"
+act "baseline: one cell changed" 1 CMX_BASELINE="$tmp/base/$label.json"
+has "$tmp/output" "drift=true" "drift"
+has "$tmp/summary" "### Drift from $tmp/base/$label.json" "drift"
+has "$tmp/log" "::warning file=" "drift"
+has "$tmp/log" "::error title=closematrix drift::" "drift"
+
+act "drift, fail-on-drift false" 0 CMX_BASELINE="$tmp/base" CMX_FAIL_ON_DRIFT=false
+has "$tmp/output" "drift=true" "fail-on-drift false"
+
+act "baseline not committed yet" 0 CMX_BASELINE="$tmp/empty"
+has "$tmp/log" "::warning title=closematrix drift::no baseline $tmp/empty/$label.json" "no baseline yet"
+has "$tmp/output" "drift=none" "no baseline yet"
+
+act "repeats 0" 2 CMX_REPEATS=0
+act "bad label filter" 2 CMX_LABEL_FILTER='abort &&'
+act "fail-on-drift maybe" 2 CMX_FAIL_ON_DRIFT=maybe
+
+if [ "$fails" -gt 0 ]; then
+	echo "test-action: $fails failure(s)"
+	exit 1
+fi
+echo "test-action: scripts/action.sh passed every case"
