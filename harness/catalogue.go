@@ -28,10 +28,16 @@ var core = []body{
 	// conformance test (dlls/ws2_32/tests/sock.c, test_shutdown, "Send data to
 	// a peer which is closed") expects WSAECONNABORTED there on Windows and
 	// marks it todo_wine.
-	{Close, "idle", nil, Idle, "peer.recv peer.send peer.send#2 peer.recv#2",
+	//
+	// peer.events is what the peer's event loop is woken with by the FIN;
+	// peer.events#2, read after the peer's send met the RST, whether the
+	// same edge-triggered registration gets a new edge for the RST
+	// (the question of libuv#3449).
+	{Close, "idle", nil, Idle, "peer.events peer.recv peer.send peer.events#2 peer.send#2 peer.recv#2",
 		"close with nothing in flight",
 		"Orderly release (RFC 793 §3.5): the peer reads end of stream; its first send is accepted, " +
-			"and the closed end answers the data with RST (RFC 1122 §4.2.2.13), which the second send and recv meet."},
+			"and the closed end answers the data with RST (RFC 1122 §4.2.2.13), which the second send and recv meet. " +
+			"The peer's event loop sees the FIN (peer.events) and, after its send met the RST, a new edge or none (peer.events#2, libuv#3449)."},
 	{Close, "peer-blocked-recv", nil, PeerBlockedRecv, "peer.blocked-recv peer.send peer.send#2",
 		"close while the peer is blocked in recv",
 		"The FIN wakes the peer's blocked recv with end of stream."},
@@ -41,9 +47,10 @@ var core = []body{
 	// (sock_destroy), so this is not a FIN sent ahead of the RST by Wine's
 	// own shutdown; the cause is not traced. No sock.c test covers this case;
 	// Microsoft documents no answer for it either.
-	{Close, "unread-at-actor", []Setup{UnreadAtActor}, Idle, "peer.recv peer.send peer.send#2",
+	{Close, "unread-at-actor", []Setup{UnreadAtActor}, Idle, "peer.events peer.recv peer.send peer.send#2",
 		"close with data the actor never read",
-		"RFC 2525 §2.17: closing with unread received data sends RST, not FIN, so the peer sees a reset rather than end of stream."},
+		"RFC 2525 §2.17: closing with unread received data sends RST, not FIN, so the peer sees a reset rather than end of stream; " +
+			"peer.events is what the RST wakes its event loop with (EPOLLERR? AFD_POLL_ABORT? EV_EOF with fflags?)."},
 	{Close, "unread-at-peer", []Setup{UnreadAtPeer}, Idle, "peer.recv peer.recv#2 peer.send",
 		"close after sending data the peer has not read yet",
 		"An orderly close delivers queued data first: the peer reads the data, then end of stream."},
@@ -65,9 +72,10 @@ var core = []body{
 	// Windows resets the recv: sock.c test_completion_port and test_tcp_reset
 	// expect WSAECONNRESET after close_with_rst(), and the closesocket page
 	// says a hard close makes "any recv call on the remote side" fail that way.
-	{Abort, "idle", []Setup{Linger0}, Idle, "peer.recv peer.recv#2 peer.send",
+	{Abort, "idle", []Setup{Linger0}, Idle, "peer.events peer.recv peer.recv#2 peer.send",
 		"abortive close (SO_LINGER {1, 0})",
-		"Linger 0 turns close into ABORT (RFC 793 §3.5): RST instead of FIN; the peer's recv meets the reset."},
+		"Linger 0 turns close into ABORT (RFC 793 §3.5): RST instead of FIN; the peer's recv meets the reset, " +
+			"and peer.events shows the bits an RST raises (mio#1303, #1964 for AFD poll)."},
 	{Abort, "peer-blocked-recv", []Setup{Linger0}, PeerBlockedRecv, "peer.blocked-recv peer.send",
 		"abortive close while the peer is blocked in recv",
 		"The RST wakes the peer's blocked recv with a reset."},
@@ -77,9 +85,11 @@ var core = []body{
 	{Abort, "unread-at-peer", []Setup{Linger0, UnreadAtPeer}, Idle, "peer.recv peer.recv#2",
 		"abortive close with data the peer has not read yet",
 		"Whether a reset discards data already queued at the receiver (RFC 793 §3.4: RST flushes queues; some stacks deliver it first)."},
-	{ShutdownWR, "idle", nil, Idle, "peer.recv actor.send peer.send actor.recv",
+	{ShutdownWR, "idle", nil, Idle, "actor.events peer.events peer.recv actor.send peer.send actor.recv",
 		"shutdown for sending",
-		"Half close: the peer reads end of stream, the actor can no longer send but can still receive what the peer sends."},
+		"Half close: the peer reads end of stream, the actor can no longer send but can still receive what the peer sends. " +
+			"actor.events is what the actor's own shutdown raises on its registration (mio#1091: EV_EOF on kqueue's write filter), " +
+			"peer.events what the FIN raises at the peer."},
 	{ShutdownWR, "peer-blocked-recv", nil, PeerBlockedRecv, "peer.blocked-recv actor.send",
 		"shutdown for sending while the peer is blocked in recv",
 		"The FIN wakes the peer's blocked recv; the actor's own send then fails."},
@@ -95,10 +105,11 @@ var core = []body{
 	// only marks the socket read-shut), so Linux underneath never hears of it.
 	// sock.c has no test of a peer's send with no recv pending, so this is
 	// the docs against Wine.
-	{ShutdownRD, "idle", nil, Idle, "actor.recv peer.send actor.recv#2 actor.send peer.recv peer.send#2",
+	{ShutdownRD, "idle", nil, Idle, "actor.events actor.recv peer.send actor.events#2 actor.recv#2 actor.send peer.recv peer.send#2",
 		"shutdown for receiving",
 		"Nothing goes on the wire (RFC 793 has no receive-side close); what the actor's recv returns and what " +
-			"becomes of data that arrives afterwards is each stack's own choice."},
+			"becomes of data that arrives afterwards is each stack's own choice. actor.events is what the own shutdown raises, " +
+			"actor.events#2 whether the peer's data after it wakes the actor's event loop again."},
 	// Wine 8 (observed): no reset although data is queued (SD_RECEIVE reaches
 	// no host call, as above); the shutdown page says a TCP connection is
 	// reset when SD_RECEIVE finds data waiting to be received.
@@ -108,9 +119,10 @@ var core = []body{
 	{ShutdownRD, "own-blocked-recv", nil, OwnBlockedRecv, "actor.blocked-recv peer.recv",
 		"shutdown for receiving while another thread of the actor is blocked in recv",
 		"Whether shutdown(SHUT_RD) wakes a recv blocked in another thread."},
-	{ShutdownRDWR, "idle", nil, Idle, "actor.recv actor.send peer.recv peer.send peer.send#2",
+	{ShutdownRDWR, "idle", nil, Idle, "actor.events peer.events actor.recv actor.send peer.recv peer.send peer.send#2",
 		"shutdown in both directions",
-		"The actor can neither send nor receive; the peer reads end of stream, then its sends meet the half-dead end."},
+		"The actor can neither send nor receive; the peer reads end of stream, then its sends meet the half-dead end. " +
+			"actor.events is what the own shutdown raises (EPOLLHUP once both directions are shut?), peer.events what the FIN raises."},
 	{ShutdownRDWR, "own-blocked-recv", nil, OwnBlockedRecv, "actor.blocked-recv peer.recv",
 		"shutdown in both directions while another thread of the actor is blocked in recv",
 		"The portable way to wake a thread blocked in recv before closing."},
@@ -233,6 +245,51 @@ var networks = []body{
 		"A firewall that drops silently, the other way to pull the cable: the same timeouts as a dead link?"},
 }
 
+// pendingSteps are the steps of a scenario with an asynchronous recv
+// outstanding on the actor: both states, how the recv completed, and the
+// peer's view of what the action sent (FIN: eof, RST: reset, nothing:
+// blocked).
+const pendingSteps = "actor.state peer.state actor.pending-recv peer.recv"
+
+// eventLoops are the scenarios of an event loop that reads through a
+// completion API (DESIGN §3, "Event loops"; closematrix issue 10): an
+// asynchronous recv is outstanding (io_uring IORING_OP_RECV on Linux, an
+// overlapped WSARecv on an I/O completion port on Windows; darwin has none,
+// so they are skipped there) when the action happens. Each of the actor's
+// is also played with its segments captured (-wire).
+var eventLoops = []body{
+	{Close, "own-pending-recv", nil, OwnPendingRecv, pendingSteps,
+		"close with an asynchronous recv pending on the actor's socket",
+		"libuv#3034 (fixed by #3036) and JDK-8358764: on Windows, closesocket with an overlapped read pending sends RST, not FIN. " +
+			"liburing#932 (also #568, #1048): close() does not complete an io_uring recv in flight, and no FIN leaves while it is pending. " +
+			"Where the recv completes, with what code, and what the peer sees."},
+	{Abort, "own-pending-recv", []Setup{Linger0}, OwnPendingRecv, pendingSteps,
+		"abortive close with an asynchronous recv pending on the actor's socket",
+		"Linger 0 asks for RST: does it leave while the recv holds the socket (liburing#932), and how does the recv complete " +
+			"(IOCP: ERROR_OPERATION_ABORTED 995 or ERROR_CONNECTION_ABORTED 1236)?"},
+	{ShutdownWR, "own-pending-recv", nil, OwnPendingRecv, pendingSteps,
+		"shutdown for sending with an asynchronous recv pending on the actor's socket",
+		"shutdown(SHUT_WR) is the other fix libuv#3034 names: the FIN leaves and the recv stays pending (nothing arrived for it)."},
+	{ShutdownRD, "own-pending-recv", nil, OwnPendingRecv, pendingSteps,
+		"shutdown for receiving with an asynchronous recv pending on the actor's socket",
+		"Whether shutting the receive side completes the pending recv (with 0 bytes, as Linux wakes a blocked recv) or leaves it pending."},
+	{ShutdownRDWR, "own-pending-recv", nil, OwnPendingRecv, pendingSteps,
+		"shutdown in both directions with an asynchronous recv pending on the actor's socket",
+		"The portable way to end a pending recv before closing (liburing#932's advice): the FIN leaves, and the recv completes how?"},
+	{CancelThenClose, "own-pending-recv", nil, OwnPendingRecv, pendingSteps,
+		"cancel the pending asynchronous recv, then close",
+		"What the fix of libuv#3036 relies on: CancelIoEx (IORING_OP_ASYNC_CANCEL on Linux) first, so the recv completes cancelled " +
+			"and the close that follows sends FIN, not RST."},
+	{Close, "peer-pending-recv", nil, PeerPendingRecv, "actor.state peer.state peer.pending-recv peer.recv peer.send",
+		"close while the peer has an asynchronous recv pending",
+		"The FIN completes the peer's pending recv: with 0 bytes (end of stream) on every completion API?"},
+	{Abort, "peer-pending-recv", []Setup{Linger0}, PeerPendingRecv, "actor.state peer.state peer.pending-recv peer.recv peer.send",
+		"abortive close while the peer has an asynchronous recv pending",
+		"The RST completes the peer's pending recv with an error: io_uring's -ECONNRESET; on IOCP GetQueuedCompletionStatus says " +
+			"ERROR_NETNAME_DELETED 64 where WSAGetOverlappedResult says WSAECONNRESET 10054, which runtimes translate differently " +
+			"(libuv src/win/error.c, Go runtime/netpoll_windows.go, CPython asyncio windows_events.py)."},
+}
+
 // slow are the scenarios whose calls wait out TCP's own timers, with the
 // bound they need; they run Config.SlowRepeat times. A network scenario's
 // calls outlast UserTimeoutValue plus the retransmission timer that notices
@@ -243,7 +300,8 @@ var slow = map[string]time.Duration{
 }
 
 // Catalogue returns the catalogue: the core bodies (with the observation steps
-// first), the state sequences, and the wired variants, each in every family,
+// first), the state sequences, the other groups, the event loops' pending
+// recvs, and the wired variants, each in every family,
 // in a stable order (body by body, v4 before v6).
 func Catalogue() []Scenario {
 	var bodies []body
@@ -257,12 +315,22 @@ func Catalogue() []Scenario {
 	bodies = append(bodies, listeners...)
 	bodies = append(bodies, processes...)
 	bodies = append(bodies, networks...)
+	bodies = append(bodies, eventLoops...)
 	for _, b := range append(slices.Clone(core), sequences...) {
 		if wired[string(b.action)+"/"+b.condition] {
 			b.condition += "-wire"
 			b.steps += " wire.actor wire.peer" // the state and poll steps are the core scenario's
 			b.title += ", with both ends' segments captured"
 			b.doc += " The capture records which segments (data, FIN, RST, ACK) each end sent, in order."
+			bodies = append(bodies, b)
+		}
+	}
+	for _, b := range eventLoops {
+		if b.posture == OwnPendingRecv {
+			b.condition += "-wire"
+			b.steps += " wire.actor wire.peer"
+			b.title += ", with both ends' segments captured"
+			b.doc += " The capture records which segments (FIN, RST, or none while the recv is pending) each end sent, in order."
 			bodies = append(bodies, b)
 		}
 	}

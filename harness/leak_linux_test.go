@@ -7,11 +7,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/closematrix/closematrix/probes"
 )
 
 // TestNoLeaks plays the whole catalogue once and checks that it leaves no
 // descriptor, thread, child process, listening socket or network namespace
-// behind: the
+// behind, nor a readiness registration or asynchronous recv: the
 // descriptor count returns to where it was, every thread a call ran on has
 // exited, the thread count has not grown beyond the runtime's own idle
 // threads, no helper process is left, and the system has no more listening
@@ -24,6 +26,7 @@ func TestNoLeaks(t *testing.T) {
 	fds, threads := count(t, "fd"), count(t, "task")
 	listeningBefore := listening(t)
 	netnsBefore := namedNetns()
+	outstandingBefore := probes.Outstanding()
 
 	var stats Stats
 	for _, sc := range Catalogue() {
@@ -50,6 +53,11 @@ func TestNoLeaks(t *testing.T) {
 			t.Fatalf("%d call threads still alive after the catalogue: %v", len(alive), alive)
 		}
 		time.Sleep(time.Millisecond)
+	}
+	// Every readiness registration and asynchronous recv was closed (and
+	// so cancelled and reaped) by its run's teardown.
+	if got := probes.Outstanding(); got != outstandingBefore {
+		t.Errorf("registrations and asynchronous recvs outstanding: %d before, %d after", outstandingBefore, got)
 	}
 	if kids := children(t); len(kids) > 0 {
 		t.Errorf("child processes left: %v", kids)

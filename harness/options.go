@@ -38,7 +38,7 @@ type Options struct {
 func (o *Options) Register(fs *flag.FlagSet, prefix string) {
 	o.prefix = prefix
 	fs.StringVar(&o.Out, prefix+"out", os.Getenv("CLOSEMATRIX_OUT"),
-		"write the result file (schema 1) to `FILE`")
+		"write the result file (schema 2) to `FILE`")
 	fs.IntVar(&o.Repeat, prefix+"repeat", envInt("CLOSEMATRIX_REPEAT", DefaultRepeat),
 		"runs per scenario; a step whose outcome varies is recorded with every variant")
 	fs.IntVar(&o.SlowRepeat, prefix+"slow-repeat", 1,

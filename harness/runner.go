@@ -77,6 +77,10 @@ type observation struct {
 	outcome probes.Outcome
 	note    string
 	skipped string // why the step could not be observed here; outcome is then empty
+	// events and completion are the outcome typed, for events and
+	// pending-recv steps (eventloop.go).
+	events     *schema.Events
+	completion *schema.Completion
 	// segments, on a wire step, is every segment the side sent, pure ACKs
 	// included, numbered in the capture's order of both directions.
 	segments []schema.Segment
@@ -86,7 +90,8 @@ type observation struct {
 // capture privilege, not on this OS): it is recorded as skipped, not failed.
 func skipError(err error) bool {
 	return errors.Is(err, probes.ErrFamilyUnavailable) || errors.Is(err, probes.ErrCaptureNeedsRoot) ||
-		errors.Is(err, probes.ErrUnsupported) || errors.Is(err, ErrNeedsRoot) || errors.Is(err, ErrNotInView)
+		errors.Is(err, probes.ErrUnsupported) || errors.Is(err, ErrNeedsRoot) || errors.Is(err, ErrNotInView) ||
+		errors.Is(err, probes.ErrAsyncUnavailable)
 }
 
 // ErrNotInView says a scenario cannot be played through the chosen view
@@ -191,26 +196,36 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 	if len(runs) == 0 {
 		return steps
 	}
+	// key is an outcome with its typed detail (eventloop.go): an IOCP
+	// completion's WSA code is not in the outcome.
+	type key struct {
+		o      probes.Outcome
+		detail string
+	}
+	text := func(k key, first map[key]observation) string { return k.o.String() + first[k].completion.Text() }
 	for i, st := range sc.Steps {
-		var order []probes.Outcome
-		count := map[probes.Outcome]int{}
+		var order []key
+		count := map[key]int{}
+		first := map[key]observation{}
 		note, skipped := "", ""
 		for _, run := range runs {
 			if run[i].skipped != "" {
 				skipped = run[i].skipped
 				continue
 			}
-			o := run[i].outcome
-			if count[o] == 0 {
-				order = append(order, o)
+			k := key{run[i].outcome, run[i].detailKey()}
+			if count[k] == 0 {
+				order = append(order, k)
+				first[k] = run[i]
 			}
-			count[o]++
+			count[k]++
 			if note == "" {
 				note = run[i].note
 			}
 		}
+		kind := schema.KindOf(st.Name())
 		if skipped != "" && len(order) == 0 {
-			steps = append(steps, schema.Step{Name: st.Name(), Variants: []schema.Variant{}, Skipped: skipped})
+			steps = append(steps, schema.Step{Name: st.Name(), Kind: kind, Variants: []schema.Variant{}, Skipped: skipped})
 			continue
 		}
 		if skipped != "" {
@@ -218,14 +233,16 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 			// and say so rather than let the skip vanish.
 			note = join(note, "not observable in every run: "+skipped)
 		}
-		step := schema.Step{Name: st.Name(), Outcome: order[0], Variants: []schema.Variant{}, Note: note}
-		for _, o := range order {
+		best := order[0]
+		for _, k := range order {
 			// The most frequent; a tie goes to the first in a fixed order
 			// (the cell's text), not to whichever run came first.
-			if count[o] > count[step.Outcome] || count[o] == count[step.Outcome] && o.String() < step.Outcome.String() {
-				step.Outcome = o
+			if count[k] > count[best] || count[k] == count[best] && text(k, first) < text(best, first) {
+				best = k
 			}
 		}
+		step := schema.Step{Name: st.Name(), Kind: kind, Outcome: best.o, Variants: []schema.Variant{}, Note: note,
+			Events: first[best].events, Completion: first[best].completion}
 		for _, run := range runs { // a wire step's segments: the first run that saw the outcome recorded
 			if run[i].skipped == "" && run[i].outcome == step.Outcome && len(run[i].segments) > 0 {
 				step.Segments = run[i].segments
@@ -233,8 +250,9 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 			}
 		}
 		if len(order) > 1 {
-			for _, o := range order {
-				step.Variants = append(step.Variants, schema.Variant{Outcome: o, Count: count[o]})
+			for _, k := range order {
+				step.Variants = append(step.Variants, schema.Variant{Outcome: k.o, Count: count[k],
+					Events: first[k].events, Completion: first[k].completion})
 			}
 		}
 		steps = append(steps, step)
@@ -258,6 +276,10 @@ type run struct {
 	sock    map[Side]Endpoint
 	calls   []*call
 	capture *probes.Capture
+	// watches are the readiness registrations of the sides with events
+	// steps; pending is a pending posture's asynchronous recv (eventloop.go).
+	watches map[Side]*watch
+	pending *pending
 
 	// actStart is when the action began: a posture call that returned
 	// before it did not hold (checkPosture).
@@ -281,7 +303,7 @@ type run struct {
 // runOnce plays the scenario once. With only >= 0 it observes that step alone
 // (an isolated step) and stops; otherwise every step but the isolated ones.
 func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation, err error) {
-	r := &run{sc: sc, cfg: cfg, stats: stats, sock: map[Side]Endpoint{}, stateSkip: map[Side]string{}}
+	r := &run{sc: sc, cfg: cfg, stats: stats, sock: map[Side]Endpoint{}, stateSkip: map[Side]string{}, watches: map[Side]*watch{}}
 	defer func() {
 		if terr := r.teardown(); terr != nil && err == nil {
 			err = terr
@@ -302,11 +324,19 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 	if err := r.connect(); err != nil {
 		return nil, err
 	}
+	if only < 0 { // events steps are read in the main run
+		if err := r.register(); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.setup(); err != nil {
 		return nil, fmt.Errorf("setup: %w", err)
 	}
 	posture, err := r.posture()
 	if err != nil {
+		return nil, fmt.Errorf("posture %s: %w", sc.Posture, err)
+	}
+	if err := r.startPending(); err != nil {
 		return nil, fmt.Errorf("posture %s: %w", sc.Posture, err)
 	}
 	r.checkTableSees(Actor)
@@ -315,6 +345,9 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 			return nil, fmt.Errorf("wire capture: %w", err)
 		}
 		r.stats.CaptureAt = append(r.stats.CaptureAt, time.Now())
+	}
+	if err := r.drainWatches(); err != nil {
+		return nil, err
 	}
 	act := r.act()
 	if err := r.failure(); err != nil {
@@ -325,6 +358,9 @@ func runOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observation
 		// (or spend its bound) before anything looks at the peer, or a
 		// poll and SO_ERROR would race it for the pending error.
 		r.awaitCall(posture)
+	}
+	if posturePending[sc.Posture] == Peer {
+		r.awaitPending() // the same for the peer's pending recv
 	}
 	if err := r.checkPosture(posture); err != nil {
 		return nil, err
@@ -638,6 +674,8 @@ func (r *run) act() probes.Outcome {
 	switch r.sc.Action {
 	case Close, Abort: // Abort's SO_LINGER {1, 0} was set in setup
 		f = a.Close
+	case CancelThenClose:
+		f = r.cancelThenClose
 	case ShutdownRD:
 		f = func() probes.Outcome { return a.Shutdown(probes.ShutRD) }
 	case ShutdownWR:
@@ -726,6 +764,10 @@ func (r *run) step(st Step, posture *call) observation {
 		return observation{outcome: probes.Outcome{Class: schema.Class(probes.WireClass(segs))}, segments: recs}
 	case Up:
 		return observation{outcome: r.harnessOp("net.up", r.net.Restore())}
+	case Events:
+		return r.eventsStep(st.Side)
+	case PendingRecv:
+		return r.pendingStep()
 	case ActionOp:
 		o := r.awaitCall(r.action) // the action's result, or blocked
 		if o.Class != schema.ClassBlocked && r.tookFor > 10*time.Millisecond {
@@ -818,10 +860,13 @@ func (r *run) teardown() (err error) {
 	if r.capture != nil {
 		r.capture.Close()
 	}
+	// Registrations and the pending recv go first, while the sockets they
+	// watch are still open (a cancel on a closed handle fails on Windows).
+	err = r.closeEventLoop()
 	if r.net != nil {
 		// Restore lets teardown's RSTs through; a network not removed is a
 		// leak, so both failures make the run an error.
-		err = r.net.Restore()
+		err = errors.Join(err, r.net.Restore())
 		defer func() {
 			if cerr := r.net.Close(); cerr != nil {
 				err = errors.Join(err, fmt.Errorf("removing the network: %w", cerr))

@@ -65,7 +65,17 @@ const (
 	// OwnBlockedAccept: a second thread of the actor, a listener, is
 	// blocked in accept.
 	OwnBlockedAccept Posture = "own-blocked-accept"
+	// OwnPendingRecv: an asynchronous recv (io_uring IORING_OP_RECV, an
+	// overlapped WSARecv on an I/O completion port) is outstanding on the
+	// actor's socket when the action happens: how an event loop reads.
+	OwnPendingRecv Posture = "own-pending-recv"
+	// PeerPendingRecv: the same on the peer's socket.
+	PeerPendingRecv Posture = "peer-pending-recv"
 )
+
+// posturePending says which side has the asynchronous recv of a pending
+// posture; its step is <side>.pending-recv.
+var posturePending = map[Posture]Side{OwnPendingRecv: Actor, PeerPendingRecv: Peer}
 
 // postureCall says which side's thread is blocked in which call.
 var postureCall = map[Posture]Step{
@@ -99,6 +109,11 @@ const (
 	// pulled"). Linux, root.
 	LinkDown Action = "link-down"
 	Drop     Action = "drop"
+	// CancelThenClose cancels the actor's pending asynchronous recv
+	// (CancelIoEx, IORING_OP_ASYNC_CANCEL), then closes: the fix of
+	// libuv#3036 for libuv#3034 (closing with an overlapped read pending
+	// sends RST), and what liburing#932 asks of io_uring users.
+	CancelThenClose Action = "cancel-then-close"
 )
 
 // ListenerClose and ListenerShutdown act on a listening socket (the actor)
@@ -110,6 +125,11 @@ const (
 
 // onListener reports whether the actor is a listener.
 func (a Action) onListener() bool { return a == ListenerClose || a == ListenerShutdown }
+
+// closesActor reports whether the action closes the actor's socket.
+func (a Action) closesActor() bool {
+	return a == Close || a == Abort || a == CancelThenClose || a == ListenerClose || a.inProcess()
+}
 
 // onNetwork reports whether the action breaks the network rather than
 // touching a socket.
@@ -158,11 +178,22 @@ const (
 	Wire Op = "wire"
 	// Up restores the network a network action broke (net.up).
 	Up Op = "up"
+	// Events reads the side's readiness registration (probes.Watch: epoll
+	// edge-triggered, kqueue, AFD poll), made right after the connection
+	// was set up as an event loop makes it at connect or accept: what it
+	// delivered since the last read, by native names. #2 reads the same
+	// registration again later: a new edge, or none.
+	Events Op = "events"
+	// PendingRecv is how the asynchronous recv of a pending posture
+	// completed (probes.AsyncRecv.Wait): data, eof, the native completion
+	// error, or blocked.
+	PendingRecv Op = "pending-recv"
 )
 
 // observational are the operations that only look: they are added to the
-// scenarios of DESIGN §3 without changing its steps.
-var observational = map[Op]bool{State: true, Poll: true, Wire: true}
+// scenarios of DESIGN §3 without changing its steps. Reading a readiness
+// registration consumes its edge, nothing of the socket's.
+var observational = map[Op]bool{State: true, Poll: true, Wire: true, Events: true}
 
 // Isolated reports whether the step is observed in runs of its own.
 func (s Step) Isolated() bool { return s.Op == Poll }
@@ -190,7 +221,7 @@ func (s Step) Name() string {
 }
 
 var (
-	stepRE = regexp.MustCompile(`^(actor|peer)\.(recv|send|blocked-recv|blocked-send|blocked-accept|drain|action|close|state|poll)(?:#([2-9]))?$`)
+	stepRE = regexp.MustCompile(`^(actor|peer)\.(recv|send|blocked-recv|blocked-send|blocked-accept|drain|action|close|state|poll|events|pending-recv)(?:#([2-9]))?$`)
 	wireRE = regexp.MustCompile(`^wire\.(actor|peer)$`)
 )
 
@@ -233,7 +264,9 @@ type Scenario struct {
 
 // Labels are the scenario's fields as words, for Ginkgo label filters and the
 // result file: action, condition, posture, setups, family; "state" when it
-// observes TCP states, "wire" and "needs-root" when it captures segments.
+// observes TCP states, "wire" and "needs-root" when it captures segments,
+// "events" when it reads a readiness registration, "pending-recv" when it
+// has an asynchronous recv outstanding.
 func (s Scenario) Labels() []string {
 	set := map[string]bool{string(s.Action): true, s.Condition: true, string(s.Posture): true, string(s.Family): true}
 	for _, su := range s.Setup {
@@ -245,6 +278,10 @@ func (s Scenario) Labels() []string {
 			set["wire"], set["needs-root"] = true, true
 		case State:
 			set["state"] = true
+		case Events:
+			set["events"] = true
+		case PendingRecv:
+			set["pending-recv"] = true
 		}
 	}
 	if s.Action.onNetwork() {
@@ -305,6 +342,16 @@ func (s Scenario) Validate() error {
 		if st.Op == ActionOp && st.Side != Actor {
 			return fmt.Errorf("%s: %s: only the actor acts", s.ID, st.Name())
 		}
+		if st.Op == Events && st.Side == Actor && s.Action.closesActor() {
+			// The registration would outlive the descriptor it watches
+			// (epoll drops it on the last close; AFD on a closed handle).
+			return fmt.Errorf("%s: %s: the action closes the actor's socket", s.ID, st.Name())
+		}
+		if st.Op == PendingRecv {
+			if side, ok := posturePending[s.Posture]; !ok || side != st.Side || st.N != 1 {
+				return fmt.Errorf("%s: %s needs the posture %s-pending-recv (one asynchronous recv, read once)", s.ID, st.Name(), ownOrPeer(st.Side))
+			}
+		}
 	}
 	for _, st := range s.Steps {
 		if st.Op == Up && !s.Action.onNetwork() {
@@ -317,7 +364,14 @@ func (s Scenario) Validate() error {
 	if s.Action.inProcess() && s.Posture == OwnBlockedRecv {
 		return fmt.Errorf("%s: a process scenario's actor has no thread here", s.ID)
 	}
-	if pc, ok := postureCall[s.Posture]; ok && seen[string(pc.Side)+"."+string(pc.Op)] != 1 {
+	if side, ok := posturePending[s.Posture]; ok {
+		if seen[string(side)+"."+string(PendingRecv)] != 1 {
+			return fmt.Errorf("%s: posture %s without its %s.%s step", s.ID, s.Posture, side, PendingRecv)
+		}
+		if s.Action.onListener() || s.Action.inProcess() && side == Actor {
+			return fmt.Errorf("%s: posture %s needs a connection the runner holds", s.ID, s.Posture)
+		}
+	} else if pc, ok := postureCall[s.Posture]; ok && seen[string(pc.Side)+"."+string(pc.Op)] != 1 {
 		return fmt.Errorf("%s: posture %s without its %s step", s.ID, s.Posture, pc.Name())
 	} else if !ok && s.Posture != Idle {
 		return fmt.Errorf("%s: unknown posture %s", s.ID, s.Posture)
@@ -325,7 +379,27 @@ func (s Scenario) Validate() error {
 	if s.Posture == OwnBlockedAccept && !s.Action.onListener() {
 		return fmt.Errorf("%s: %s needs a listener action", s.ID, OwnBlockedAccept)
 	}
+	if s.Action == CancelThenClose && s.Posture != OwnPendingRecv {
+		return fmt.Errorf("%s: %s needs the posture %s (a recv to cancel)", s.ID, CancelThenClose, OwnPendingRecv)
+	}
 	return nil
+}
+
+func ownOrPeer(s Side) string {
+	if s == Actor {
+		return "own"
+	}
+	return string(s)
+}
+
+// watched reports whether the scenario reads side's readiness registration.
+func (s Scenario) watched(side Side) bool {
+	for _, st := range s.Steps {
+		if st.Op == Events && st.Side == side {
+			return true
+		}
+	}
+	return false
 }
 
 // mustSteps parses a space-separated step list from the catalogue source.

@@ -29,7 +29,7 @@ var design = map[string]string{
 
 // TestCatalogueMatchesDesign checks every DESIGN §3 scenario is there, in
 // both families, with exactly its steps in order once the observation steps
-// (state, poll, wire), which only look, are set aside; and that the wired
+// (state, poll, wire, events), which only look, are set aside; and that the wired
 // variants have the same steps as the scenario they capture.
 func TestCatalogueMatchesDesign(t *testing.T) {
 	seen := map[string]bool{}
@@ -113,6 +113,115 @@ func TestLabels(t *testing.T) {
 		if sc.ID == "v6/abort/unread-at-peer" {
 			if got := strings.Join(sc.Labels(), ","); got != "abort,core,idle,linger0,state,unread-at-peer,v6" {
 				t.Errorf("labels %s", got)
+			}
+		}
+	}
+}
+
+// TestEventLoopGrammar covers issue 10's additions: the step names, the
+// rules that tie pending-recv steps and cancel-then-close to their postures,
+// and the labels a filter selects them by.
+func TestEventLoopGrammar(t *testing.T) {
+	for _, name := range []string{"peer.events", "actor.events#2", "peer.events#3", "actor.pending-recv", "peer.pending-recv"} {
+		if st, err := ParseStep(name); err != nil || st.Name() != name {
+			t.Errorf("ParseStep(%q) = %v, %v; round trip %q", name, st, err, st.Name())
+		}
+	}
+	for _, bad := range []string{"peer.events#1", "wire.events", "peer.pending", "net.events", "actor.pending-recv#10"} {
+		if _, err := ParseStep(bad); err == nil {
+			t.Errorf("ParseStep(%q) accepted", bad)
+		}
+	}
+	base := Scenario{ID: "v4/close/own-pending-recv", Family: "v4", Action: Close, Condition: "own-pending-recv",
+		Posture: OwnPendingRecv, Steps: mustSteps("actor.state actor.pending-recv peer.recv")}
+	if err := base.Validate(); err != nil {
+		t.Fatalf("a well-formed pending scenario: %v", err)
+	}
+	for name, mutate := range map[string]func(*Scenario){
+		"pending-recv without posture": func(s *Scenario) { s.Posture = Idle },
+		"pending-recv of the wrong side": func(s *Scenario) {
+			s.Steps = mustSteps("peer.pending-recv peer.recv")
+		},
+		"posture without pending-recv": func(s *Scenario) { s.Steps = mustSteps("peer.recv") },
+		"pending-recv twice":           func(s *Scenario) { s.Steps = mustSteps("actor.pending-recv actor.pending-recv#2") },
+		"peer posture, actor step":     func(s *Scenario) { s.Posture = PeerPendingRecv },
+		"cancel-then-close idle": func(s *Scenario) {
+			s.Action, s.Posture, s.Condition, s.ID = CancelThenClose, Idle, "idle", "v4/cancel-then-close/idle"
+			s.Steps = mustSteps("peer.recv")
+		},
+		"cancel-then-close peer posture": func(s *Scenario) {
+			s.Action, s.Posture, s.Condition, s.ID = CancelThenClose, PeerPendingRecv, "peer-pending-recv", "v4/cancel-then-close/peer-pending-recv"
+			s.Steps = mustSteps("peer.pending-recv")
+		},
+		"actor events after close": func(s *Scenario) { s.Steps = mustSteps("actor.events actor.pending-recv") },
+		"events out of order":      func(s *Scenario) { s.Steps = mustSteps("actor.pending-recv peer.events#2 peer.events") },
+		"pending on a listener": func(s *Scenario) {
+			s.Action, s.ID = ListenerClose, "v4/listener-close/own-pending-recv"
+		},
+		"own pending in a process": func(s *Scenario) { s.Action, s.ID = Kill, "v4/kill/own-pending-recv" },
+	} {
+		s := base
+		mutate(&s)
+		if s.Validate() == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	shut := Scenario{ID: "v4/shutdown-wr/idle", Family: "v4", Action: ShutdownWR, Condition: "idle", Posture: Idle,
+		Steps: mustSteps("actor.events peer.events peer.recv actor.events#2")}
+	if err := shut.Validate(); err != nil {
+		t.Errorf("events after an own shutdown: %v", err)
+	}
+	want := map[string]string{
+		"v4/close/own-pending-recv":                  "close,own-pending-recv,pending-recv,state,v4",
+		"v6/cancel-then-close/own-pending-recv-wire": "cancel-then-close,needs-root,own-pending-recv,own-pending-recv-wire,pending-recv,state,v6,wire",
+		"v4/abort/peer-pending-recv":                 "abort,linger0,peer-pending-recv,pending-recv,state,v4",
+		"v4/close/idle":                              "close,core,events,idle,state,v4",
+	}
+	found := 0
+	for _, sc := range Catalogue() {
+		if w, ok := want[sc.ID]; ok {
+			found++
+			if got := strings.Join(sc.Labels(), ","); got != w {
+				t.Errorf("%s labels %s, want %s", sc.ID, got, w)
+			}
+		}
+	}
+	if found != len(want) {
+		t.Errorf("found %d of %d scenarios", found, len(want))
+	}
+}
+
+// TestEventLoopCatalogue checks issue 10's scenarios are there in both
+// families, each with the peer's view and both states, and that the actor's
+// pending ones have a wired variant.
+func TestEventLoopCatalogue(t *testing.T) {
+	ids := map[string]Scenario{}
+	for _, sc := range Catalogue() {
+		ids[sc.ID] = sc
+	}
+	for _, rest := range []string{
+		"close/own-pending-recv", "abort/own-pending-recv", "shutdown-wr/own-pending-recv", "shutdown-rd/own-pending-recv",
+		"shutdown-rdwr/own-pending-recv", "close/peer-pending-recv", "abort/peer-pending-recv", "cancel-then-close/own-pending-recv",
+	} {
+		for _, f := range Families {
+			sc, ok := ids[string(f)+"/"+rest]
+			if !ok {
+				t.Errorf("%s/%s missing", f, rest)
+				continue
+			}
+			names := map[string]bool{}
+			for _, st := range sc.Steps {
+				names[st.Name()] = true
+			}
+			for _, need := range []string{"peer.recv", "actor.state", "peer.state"} {
+				if !names[need] {
+					t.Errorf("%s: no %s", sc.ID, need)
+				}
+			}
+			if sc.Posture == OwnPendingRecv {
+				if _, ok := ids[sc.ID+"-wire"]; !ok {
+					t.Errorf("%s: no -wire variant", sc.ID)
+				}
 			}
 		}
 	}

@@ -40,6 +40,11 @@ type Cell struct {
 	// events, the wire): its class holds the observation's own words, even
 	// where a word is also a class ("data", a wire step's data segment).
 	Observation bool
+	// Kind is the step's kind (schema 2; the loader fills it for schema 1),
+	// Events and Completion the stable outcome's typed detail, if any.
+	Kind       schema.Kind
+	Events     *schema.Events
+	Completion *schema.Completion
 }
 
 // observationStep tells the steps whose class is their own words from the
@@ -60,29 +65,36 @@ func observationStep(name string) bool {
 // variation.
 func stepCell(st *schema.Step) Cell {
 	if st.Skipped != "" {
-		return Cell{Status: CellSkipped, Reason: st.Skipped, Note: st.Note}
+		return Cell{Status: CellSkipped, Reason: st.Skipped, Note: st.Note, Kind: st.Kind}
 	}
-	c := Cell{Status: CellObserved, Outcome: st.Outcome, Note: st.Note, Segments: st.Segments, Observation: observationStep(st.Name)}
+	c := Cell{Status: CellObserved, Outcome: st.Outcome, Note: st.Note, Segments: st.Segments, Observation: observationStep(st.Name),
+		Kind: st.Kind, Events: st.Events, Completion: st.Completion}
 	if len(st.Variants) > 1 {
 		c.Variants = slices.Clone(st.Variants)
 		slices.SortStableFunc(c.Variants, func(a, b schema.Variant) int {
-			return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Outcome.String(), b.Outcome.String()))
+			return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(variantText(a), variantText(b)))
 		})
 	}
 	return c
 }
 
+// variantText is a variant as a cell shows it: its outcome, and an IOCP
+// completion's second code.
+func variantText(v schema.Variant) string { return v.Outcome.String() + v.Completion.Text() }
+
 // Text is the cell as every renderer shows it: "reset · WSAECONNRESET 10054",
-// "eof ×2 / reset · ECONNRESET 104 ×1", "skipped: no IPv6".
+// "eof ×2 / reset · ECONNRESET 104 ×1", "skipped: no IPv6"; an events cell
+// is its flags ("EPOLLIN|EPOLLRDHUP"), a completion adds IOCP's second code
+// ("reset · ERROR_NETNAME_DELETED 64 (WSA: WSAECONNRESET 10054)").
 func (c Cell) Text() string {
 	switch c.Status {
 	case CellObserved:
 		if len(c.Variants) == 0 {
-			return c.Outcome.String()
+			return c.Outcome.String() + c.Completion.Text()
 		}
 		parts := make([]string, len(c.Variants))
 		for i, v := range c.Variants {
-			parts[i] = fmt.Sprintf("%s ×%d", v.Outcome, v.Count)
+			parts[i] = fmt.Sprintf("%s ×%d", variantText(v), v.Count)
 		}
 		return strings.Join(parts, " / ")
 	case CellMissing:
@@ -104,6 +116,19 @@ func (c Cell) Class() schema.Class {
 	return c.Outcome.Class
 }
 
+// texts lists the text of every distinct outcome the cell saw, typed detail
+// included.
+func (c Cell) texts() []string {
+	if len(c.Variants) == 0 {
+		return []string{c.Outcome.String() + c.Completion.Text()}
+	}
+	out := make([]string, len(c.Variants))
+	for i, v := range c.Variants {
+		out[i] = variantText(v)
+	}
+	return out
+}
+
 // outcomes lists every distinct outcome the cell saw.
 func (c Cell) outcomes() []schema.Outcome {
 	if len(c.Variants) == 0 {
@@ -119,7 +144,9 @@ func (c Cell) outcomes() []schema.Outcome {
 // behaviour is the key that cross-platform comparison uses: the sorted set of
 // classes seen, with the byte count for data. Native names and codes differ
 // between OSes for the same behaviour, so they are left out (see the package
-// doc); counts of variants are noise, so they are left out too.
+// doc); counts of variants are noise, so they are left out too. An events
+// cell's class is the readiness API's own flag names, so only cells of the
+// same API compare (api, see disagree).
 func (c Cell) behaviour() string {
 	return outcomeSetKey(c.outcomes(), func(o schema.Outcome) string {
 		if o.Class == schema.ClassData {
@@ -136,7 +163,18 @@ func (c Cell) exact() string {
 	if c.Status != CellObserved {
 		return string(c.Status) + "\x00" + c.Reason
 	}
-	return outcomeSetKey(c.outcomes(), schema.Outcome.String)
+	keys := c.texts()
+	slices.Sort(keys)
+	return strings.Join(slices.Compact(keys), "\x00")
+}
+
+// api is the readiness API an events cell was read through (epoll, kqueue,
+// afd), or "" for every other cell: cells compare within one API only.
+func (c Cell) api() string {
+	if c.Kind != schema.KindEvents || c.Events == nil {
+		return ""
+	}
+	return c.Events.API
 }
 
 func outcomeSetKey(outs []schema.Outcome, key func(schema.Outcome) string) string {

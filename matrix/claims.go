@@ -69,6 +69,9 @@ func NoneOf(cs ...schema.Class) Want { return Want{Classes: cs, Not: true} }
 // HasSegment wants a wire step that shows one of the segments (RST, FIN).
 func HasSegment(cs ...schema.Class) Want { return Want{Classes: cs, Segments: true} }
 
+// NoSegment wants a wire step that shows none of the segments ("none" counts).
+func NoSegment(cs ...schema.Class) Want { return Want{Classes: cs, Segments: true, Not: true} }
+
 // ThreeSegments wants the passive closer's FIN to ride on its ACK.
 func ThreeSegments() Want { return Want{ThreeSegmentClose: true} }
 

@@ -156,6 +156,50 @@ var Claims = []Claim{
 			check("link-down/idle", "peer.recv", OneOf(schema.ClassReset)),
 		},
 	},
+	// Claims 11–13 are what event loops that read through a completion API
+	// (IOCP, io_uring) rely on (closematrix issue 10). Each is evaluated on
+	// every platform: a darwin column, which has no completion API, skips the
+	// scenarios and reads unknown.
+	{
+		ID:     11,
+		Text:   "Closing a socket with a pending overlapped read sends RST, not FIN.",
+		Source: "libuv/libuv#3034 (fixed by #3036: CancelIoEx before closesocket), github.com/libuv/libuv/issues/3034; also openjdk/jdk#25700 (JDK-8358764)",
+		Note: "Checked on close/own-pending-recv (the actor closes with an asynchronous recv pending: overlapped WSARecv on IOCP, IORING_OP_RECV on Linux) " +
+			"as the peer's recv being reset (class reset: an RST reached it before any FIN). " +
+			"The segments themselves are in close/own-pending-recv-wire's wire.actor where a capture runs (Linux, root).",
+		Checks: []Check{
+			check("close/own-pending-recv", "peer.recv", OneOf(schema.ClassReset)),
+		},
+	},
+	{
+		ID:     12,
+		Text:   "close() does not complete a pending io_uring recv, and no FIN is sent until it is cancelled.",
+		Source: "axboe/liburing#932 (also #568, #1048), github.com/axboe/liburing/issues/932",
+		Note: "Checked as: after close the pending recv has not completed within the bound (actor.pending-recv blocked), " +
+			"the peer reads nothing (peer.recv blocked: neither FIN nor RST arrived) and the capture shows no FIN; " +
+			"after cancel-then-close the recv completes cancelled and the peer reads end of stream (the FIN left). " +
+			"Evaluated wherever the scenarios ran: on IOCP it says whether closesocket behaves the same.",
+		Checks: []Check{
+			check("close/own-pending-recv", "actor.pending-recv", OneOf(schema.ClassBlocked)),
+			check("close/own-pending-recv", "peer.recv", OneOf(schema.ClassBlocked)),
+			check("close/own-pending-recv-wire", "wire.actor", NoSegment("FIN")),
+			check("cancel-then-close/own-pending-recv", "actor.pending-recv", OneOf(schema.ClassCancelled)),
+			check("cancel-then-close/own-pending-recv", "peer.recv", OneOf(schema.ClassEOF)),
+		},
+	},
+	{
+		ID:   13,
+		Text: "A pending read completes with 0 bytes on a FIN and with an error on an RST.",
+		Source: "event-loop folklore behind every completion-based loop (libuv, mio, asyncio's proactor); WSARecv on Microsoft Learn, " +
+			"learn.microsoft.com/en-us/windows/win32/api/winsock2/nf-winsock2-wsarecv, and io_uring_prep_recv(3)",
+		Note: "Checked on the peer's pending recv: after the actor's close (FIN) it must complete as end of stream (class eof, 0 bytes); " +
+			"after the actor's abortive close (RST) with an error (any class but data, eof, ok and blocked; IOCP's " +
+			"ERROR_NETNAME_DELETED and io_uring's ECONNRESET both count).",
+		Checks: []Check{
+			check("close/peer-pending-recv", "peer.pending-recv", OneOf(schema.ClassEOF)),
+			check("abort/peer-pending-recv", "peer.pending-recv", NoneOf(schema.ClassData, schema.ClassEOF, schema.ClassOK, schema.ClassBlocked)),
+		},
+	},
 	{
 		ID:     14,
 		Text:   "The passive closer's FIN can ride on its ACK of the active closer's FIN, making the close three segments.",

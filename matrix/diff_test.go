@@ -27,13 +27,20 @@ func TestDiffKinds(t *testing.T) {
 	for _, c := range Diff(base, cur) {
 		got = append(got, string(c.Kind)+" "+c.Scenario+" "+c.Step)
 	}
+	// The baseline is schema 1, the fixture schema 2: only what was
+	// recorded differs, never the schema (the event-loop steps and
+	// scenarios are new since the baseline).
 	want := []string{
+		"step-added v4/close/idle peer.events",
+		"step-added v4/close/idle peer.events#2",
 		"outcome v4/abort/idle peer.recv#2",
 		"step-removed v4/shutdown-rd/idle peer.recv#2",
 		"outcome v6/close/idle peer.send#2",
 		"status v6/close/own-blocked-recv ",
 		"scenario-added v6/shutdown-rdwr/own-blocked-recv ",
 		"scenario-removed v4/listen/close ",
+		"scenario-added v4/close/own-pending-recv ",
+		"scenario-added v4/abort/peer-pending-recv ",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("changes\n got %q\nwant %q", got, want)

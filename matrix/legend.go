@@ -36,6 +36,10 @@ var classMeaning = map[schema.Class]string{
 const LegendNote = "State steps (actor.state, peer.state) show RFC 793 state names or none; " +
 	"peer.poll shows the ready poll events joined by | (or none); wire.actor and wire.peer show the segments that side sent, " +
 	"in order and joined by \",\", a segment's flags joined by + (data+FIN,RST), or none. " +
+	"Events steps (peer.events, #2 a later read of the same registration) show what the platform's readiness API, " +
+	"registered at connect/accept and drained just before the action (so not its first edge), delivered in native names: epoll bits (EPOLLIN|EPOLLRDHUP), kqueue filters with flags, fflags and data, AFD_POLL_* (Windows), or none; " +
+	"pending-recv steps show how an asynchronous recv (io_uring, IOCP) completed, as a call's class with the native code " +
+	"(IOCP adds WSAGetOverlappedResult's: \"(WSA: WSAECONNRESET 10054)\"), or blocked. " +
 	"A cell like \"eof ×2 / reset ×1\" varied over the runs; a skipped step is one this system offers no view of. " +
 	"Platforms disagree (≠) when their classes differ (and the byte count, for data); " +
 	"native names differ between OSes and are not compared. " +
@@ -67,6 +71,44 @@ func Legend() []LegendEntry {
 	out := make([]LegendEntry, len(schema.Classes))
 	for i, c := range schema.Classes {
 		out[i] = LegendEntry{Class: c, Meaning: classMeaning[c]}
+	}
+	return out
+}
+
+// KindEntry explains one step kind (schema.Kind) in two sentences: what it
+// observes, and the vocabulary of its cells.
+type KindEntry struct {
+	Kind    schema.Kind `json:"kind"`
+	Meaning string      `json:"meaning"`
+}
+
+// kindMeaning holds the sentences per kind; TestLegendCoversKinds checks
+// every schema.Kinds entry has them.
+var kindMeaning = map[schema.Kind]string{
+	schema.KindCall: "A socket call's result (recv, send, the call blocked when the action happened, the action itself). " +
+		"The cell is a class from the legend above with the native error name and number.",
+	schema.KindState: "The side's TCP state, from the socket or the system's connection table once it is closed. " +
+		"The cell is an RFC 793 state name (ESTABLISHED, FIN_WAIT_2, TIME_WAIT, …) or none when no entry exists.",
+	schema.KindPoll: "The side's readiness by poll(2) or WSAPoll with a zero timeout, and its SO_ERROR. " +
+		"The cell is the ready events joined by | (POLLIN|POLLHUP) or none, followed by the pending error if any.",
+	schema.KindWire: "The segments the side sent from the action to this step, captured on loopback (Linux, root). " +
+		"The cell is the segments in order joined by \",\", a segment's flags joined by + (data+FIN,RST), or none.",
+	schema.KindEvents: "A read of the side's readiness registration, made at connect/accept as event loops make it " +
+		"(epoll EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET, kqueue read and write filters, AFD poll) and drained before the action; " +
+		"#2 reads it again later, so it shows whether a new edge came. The cell is the delivered flags by native name, " +
+		"sorted and joined by | (EPOLLIN|EPOLLRDHUP, AFD_POLL_DISCONNECT), kqueue's per filter with flags, fflags and data, or none when nothing was delivered.",
+	schema.KindCompletion: "How an asynchronous recv outstanding when the action happened completed (io_uring IORING_OP_RECV, " +
+		"an overlapped WSARecv on an I/O completion port). The cell is a call's class (data, eof, reset, cancelled, …) with the " +
+		"native completion code (io_uring's -res as an errno, GetQueuedCompletionStatus's Win32 error plus WSAGetOverlappedResult's WSA code), " +
+		"or blocked when nothing completed within the bound.",
+}
+
+// KindLegend lists every step kind with its sentences, in schema.Kinds'
+// order.
+func KindLegend() []KindEntry {
+	out := make([]KindEntry, len(schema.Kinds))
+	for i, k := range schema.Kinds {
+		out[i] = KindEntry{Kind: k, Meaning: kindMeaning[k]}
 	}
 	return out
 }

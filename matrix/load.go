@@ -16,7 +16,7 @@ import (
 
 // FileError says which input file a problem is in. Every error that Load,
 // LoadAll and Parse return is one, so that a command can print a single line
-// that names the file: "results/x.json: schema 2, want 1".
+// that names the file: "results/x.json: schema 3, want 1 or 2".
 type FileError struct {
 	Name string // the path or name the file was read under
 	Err  error
@@ -28,10 +28,10 @@ func (e *FileError) Error() string { return e.Name + ": " + e.Err.Error() }
 // Unwrap lets errors.Is and errors.As see the cause.
 func (e *FileError) Unwrap() error { return e.Err }
 
-// ErrSchema is wrapped by the error for a file whose schema is not
-// schema.Version, so that callers can tell "newer tool needed" from damage
-// with errors.Is. Its text is only "schema", so that the message reads
-// "schema 2, want 1".
+// ErrSchema is wrapped by the error for a file whose schema this reader does
+// not accept (schema.Accepts: 1 and 2), so that callers can tell "newer tool
+// needed" from damage with errors.Is. Its text is only "schema", so that the
+// message reads "schema 3, want 1 or 2".
 var ErrSchema = errors.New("schema")
 
 // Load reads and validates one result file.
@@ -63,8 +63,9 @@ func Parse(name string, data []byte) (*schema.File, error) {
 }
 
 // decode checks the schema number before anything else: a file from a newer
-// collector should say "schema 2, want 1", not fail on whichever field
-// changed shape.
+// collector should say "schema 3, want 1 or 2", not fail on whichever field
+// changed shape. A schema 1 file's steps get the kind their names imply
+// (schema.KindOf), so that everything downstream sees schema 2.
 func decode(data []byte) (*schema.File, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("empty file, want a JSON result file")
@@ -82,22 +83,33 @@ func decode(data []byte) (*schema.File, error) {
 		return nil, errors.New("a merged matrix (render --format json), not a result file")
 	}
 	if head.Schema == nil || string(head.Schema) == "null" {
-		return nil, fmt.Errorf("no schema field, want %d: not a closematrix result file?", schema.Version)
+		return nil, fmt.Errorf("no schema field, want %s: not a closematrix result file?", wantSchema)
 	}
 	var version int
 	if err := json.Unmarshal(head.Schema, &version); err != nil {
 		// Quote what was there on one line: it may be any JSON value.
-		return nil, fmt.Errorf("%w %s, want %d", ErrSchema, shorten(strings.Join(strings.Fields(string(head.Schema)), " "), 20), schema.Version)
+		return nil, fmt.Errorf("%w %s, want %s", ErrSchema, shorten(strings.Join(strings.Fields(string(head.Schema)), " "), 20), wantSchema)
 	}
-	if version != schema.Version {
-		return nil, fmt.Errorf("%w %d, want %d", ErrSchema, version, schema.Version)
+	if !schema.Accepts(version) {
+		return nil, fmt.Errorf("%w %d, want %s", ErrSchema, version, wantSchema)
 	}
 	f := new(schema.File)
 	if err := json.Unmarshal(data, f); err != nil {
 		return nil, jsonError(data, err)
 	}
+	if f.Schema == 1 {
+		for i := range f.Scenarios {
+			for j := range f.Scenarios[i].Steps {
+				st := &f.Scenarios[i].Steps[j]
+				st.Kind = schema.KindOf(st.Name)
+			}
+		}
+	}
 	return f, nil
 }
+
+// wantSchema names the schemas this reader accepts, for messages.
+const wantSchema = "1 or 2"
 
 // jsonError turns encoding/json's errors into one line that says where.
 func jsonError(data []byte, err error) error {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/closematrix/closematrix/schema"
 )
 
 // minimal is the smallest valid result file; the bad-input cases below each
@@ -38,10 +40,14 @@ func TestParseBadInput(t *testing.T) {
 		{"trailing garbage", minimal + "}", "not valid JSON"},
 		{"array", "[1,2]", "top level is a JSON array, want an object"},
 		{"null", "null", "no schema field"},
-		{"no schema", `{"platform":{"label":"x"}}`, "no schema field, want 1"},
+		{"no schema", `{"platform":{"label":"x"}}`, "no schema field, want 1 or 2"},
 		{"merged matrix", `{"merged_schema":1,"summary":{}}`, "a merged matrix (render --format json), not a result file"},
-		{"schema 2", strings.Replace(minimal, `"schema":1`, `"schema":2`, 1), "schema 2, want 1"},
-		{"schema string", strings.Replace(minimal, `"schema":1`, `"schema":"1"`, 1), `schema "1", want 1`},
+		{"schema 3", strings.Replace(minimal, `"schema":1`, `"schema":3`, 1), "schema 3, want 1 or 2"},
+		{"schema string", strings.Replace(minimal, `"schema":1`, `"schema":"1"`, 1), `schema "1", want 1 or 2`},
+		{"schema 2 without kind", strings.Replace(minimal, `"schema":1`, `"schema":2`, 1), `step peer.recv: kind "", want "call"`},
+		{"schema 2 wrong kind", strings.Replace(strings.Replace(minimal, `"schema":1`, `"schema":2`, 1), `"name":"peer.recv"`, `"name":"peer.recv","kind":"events"`, 1), `kind "events", want "call"`},
+		{"events detail on a call", strings.Replace(strings.Replace(minimal, `"schema":1`, `"schema":2`, 1), `"name":"peer.recv"`, `"name":"peer.recv","kind":"call","events":{"api":"epoll","names":[]}`, 1), "events detail on a step that is not of kind events"},
+		{"completion detail on a variant", strings.Replace(minimal, `"outcome":{"class":"eof"}`, `"outcome":{"class":"eof"},"variants":[{"class":"eof","count":1,"completion":{"api":"iocp","done":true}}]`, 1), "variants[0]: completion detail"},
 		{"wrong type", strings.Replace(minimal, `"runs":1`, `"runs":"one"`, 1), "field scenarios.runs: JSON string, want int"},
 		{"no label", strings.Replace(minimal, `"label":"linux-amd64",`, ``, 1), "platform.label is missing"},
 		{"label with markup", strings.Replace(minimal, `"label":"linux-amd64"`, `"label":"<b>x</b>"`, 1), `platform.label "<b>x</b>"`},
@@ -82,7 +88,7 @@ func TestParseBadInput(t *testing.T) {
 }
 
 func TestParseSchemaIsDetectable(t *testing.T) {
-	_, err := Parse("x.json", []byte(`{"schema":2}`))
+	_, err := Parse("x.json", []byte(`{"schema":3}`))
 	if !errors.Is(err, ErrSchema) {
 		t.Errorf("errors.Is(%v, ErrSchema) = false", err)
 	}
@@ -155,6 +161,30 @@ func TestParseSkippedStep(t *testing.T) {
 	before, _ := Parse("x.json", []byte(minimal))
 	if c := Diff(before, f); len(c) != 1 || c[0].After != "skipped: needs root" {
 		t.Errorf("diff %v", c)
+	}
+}
+
+// TestParseSchemas reads a schema 1 file as schema 2: every step gets the
+// kind its name implies, so renderers and consumers see one shape.
+func TestParseSchemas(t *testing.T) {
+	v1 := strings.Replace(minimal, `"name":"peer.recv"`, `"name":"peer.events#2"`, 1)
+	f, err := Parse("v1.json", []byte(v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Scenarios[0].Steps[0].Kind; got != schema.KindEvents {
+		t.Errorf("schema 1 peer.events#2 read as kind %q, want events", got)
+	}
+	v2 := strings.Replace(strings.Replace(minimal, `"schema":1`, `"schema":2`, 1),
+		`"name":"peer.recv","outcome":{"class":"eof"}`,
+		`"name":"peer.pending-recv","kind":"completion","outcome":{"class":"reset","errno":"ERROR_NETNAME_DELETED","code":64},`+
+			`"completion":{"api":"iocp","done":true,"errno":"ERROR_NETNAME_DELETED","code":64,"wsa":"WSAECONNRESET","wsa_code":10054}`, 1)
+	f, err = Parse("v2.json", []byte(v2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := f.Scenarios[0].Steps[0].Completion; c == nil || c.WSACode != 10054 {
+		t.Errorf("completion %+v, want the WSA code typed", c)
 	}
 }
 

@@ -36,13 +36,14 @@ type Group struct {
 
 // Row is one scenario × step across all columns.
 type Row struct {
-	Scenario string   // full ID, v4/close/idle
-	Title    string   // first non-empty title in column order
-	Labels   []string // union of the scenario's labels, sorted
-	Step     string   // "" for a scenario that no platform recorded steps for
-	First    bool     // the scenario's first row: renderers print the ID once
-	Cells    []Cell   // one per column
-	Disagree bool     // observed cells differ in behaviour (see package doc)
+	Scenario string      // full ID, v4/close/idle
+	Title    string      // first non-empty title in column order
+	Labels   []string    // union of the scenario's labels, sorted
+	Step     string      // "" for a scenario that no platform recorded steps for
+	Kind     schema.Kind // what the step observes (schema.KindOf)
+	First    bool        // the scenario's first row: renderers print the ID once
+	Cells    []Cell      // one per column
+	Disagree bool        // observed cells differ in behaviour (see package doc)
 }
 
 // Summary counts what the matrix holds. Cells counts every row × column;
@@ -142,7 +143,7 @@ func (m *Matrix) scenarioRows(id string) []Row {
 	}
 	rows := make([]Row, len(steps))
 	for i, step := range steps {
-		r := Row{Scenario: id, Title: title, Labels: labels, Step: step, First: i == 0,
+		r := Row{Scenario: id, Title: title, Labels: labels, Step: step, Kind: kindOf(step), First: i == 0,
 			Cells: make([]Cell, len(m.Columns))}
 		for c := range m.Columns {
 			r.Cells[c] = m.Columns[c].cell(id, step)
@@ -151,6 +152,14 @@ func (m *Matrix) scenarioRows(id string) []Row {
 		rows[i] = r
 	}
 	return rows
+}
+
+// kindOf is a row's kind: the step's, or "" for a row without a step.
+func kindOf(step string) schema.Kind {
+	if step == "" {
+		return ""
+	}
+	return schema.KindOf(step)
 }
 
 // cell finds one column's record of one step.
@@ -171,16 +180,18 @@ func (col *Column) cell(id, step string) Cell {
 }
 
 // disagree reports whether the observed cells show more than one behaviour.
+// Events cells compare only with cells of the same readiness API: epoll's
+// EPOLLRDHUP and AFD's AFD_POLL_DISCONNECT are different words by design.
 func disagree(cells []Cell) bool {
-	first := ""
+	first := map[string]string{} // api → behaviour
 	for _, c := range cells {
 		if c.Status != CellObserved {
 			continue
 		}
 		b := c.behaviour()
-		if first == "" {
-			first = b
-		} else if b != first {
+		if f, ok := first[c.api()]; !ok {
+			first[c.api()] = b
+		} else if b != f {
 			return true
 		}
 	}

@@ -14,12 +14,14 @@ import (
 //	matrix    one row per scenario × step, one cell text per platform
 //	claim     one row per claim, "verdict: reason" per platform
 //
-// Columns: section, action, scenario, step, title, disagree, then one column
-// per platform label. Every row carries the full scenario ID (no blanks for
-// repeated IDs), so rows can be sorted and filtered.
+// Columns: section, action, scenario, step, kind, title, disagree, then one
+// column per platform label. kind says which vocabulary the cells of a
+// matrix row are in (call, state, poll, wire, events, completion: schema.Kind).
+// Every row carries the full scenario ID (no blanks for repeated IDs), so
+// rows can be sorted and filtered.
 func WriteCSV(w io.Writer, m *Matrix) error {
 	cw := csv.NewWriter(w)
-	header := []string{"section", "action", "scenario", "step", "title", "disagree"}
+	header := []string{"section", "action", "scenario", "step", "kind", "title", "disagree"}
 	for _, c := range m.Columns {
 		header = append(header, c.Platform.Label)
 	}
@@ -39,7 +41,7 @@ func WriteCSV(w io.Writer, m *Matrix) error {
 		{"started", func(c *Column) string { return c.Started }},
 	}
 	for _, f := range meta {
-		row := []string{"platform", "", f.name, "", "", ""}
+		row := []string{"platform", "", f.name, "", "", "", ""}
 		for i := range m.Columns {
 			row = append(row, oneLine(f.get(&m.Columns[i])))
 		}
@@ -47,7 +49,7 @@ func WriteCSV(w io.Writer, m *Matrix) error {
 	}
 	for _, g := range m.Groups {
 		for _, r := range g.Rows {
-			row := []string{"matrix", g.Action, r.Scenario, r.Step, oneLine(r.Title), strconv.FormatBool(r.Disagree)}
+			row := []string{"matrix", g.Action, r.Scenario, r.Step, string(r.Kind), oneLine(r.Title), strconv.FormatBool(r.Disagree)}
 			for _, c := range r.Cells {
 				row = append(row, c.Text())
 			}
@@ -55,7 +57,7 @@ func WriteCSV(w io.Writer, m *Matrix) error {
 		}
 	}
 	for _, cr := range m.Claims {
-		row := []string{"claim", "", fmt.Sprintf("claim %d", cr.Claim.ID), "", cr.Claim.Text, ""}
+		row := []string{"claim", "", fmt.Sprintf("claim %d", cr.Claim.ID), "", "", cr.Claim.Text, ""}
 		for i := range cr.Verdicts {
 			pv := &cr.Verdicts[i]
 			row = append(row, string(pv.Verdict)+": "+pv.verdictDetail())

@@ -22,6 +22,7 @@ type (
 		Groups       []jsonGroup    `json:"groups"`
 		Claims       []jsonClaim    `json:"claims"`
 		Legend       []LegendEntry  `json:"legend"`
+		Kinds        []KindEntry    `json:"kinds"`
 	}
 	jsonPlatform struct {
 		schema.Platform
@@ -34,12 +35,13 @@ type (
 		Rows   []jsonRow `json:"rows"`
 	}
 	jsonRow struct {
-		Scenario string     `json:"scenario"`
-		Title    string     `json:"title"`
-		Labels   []string   `json:"labels"`
-		Step     string     `json:"step"`
-		Disagree bool       `json:"disagree"`
-		Cells    []jsonCell `json:"cells"` // in platforms order
+		Scenario string      `json:"scenario"`
+		Title    string      `json:"title"`
+		Labels   []string    `json:"labels"`
+		Step     string      `json:"step"`
+		Kind     schema.Kind `json:"kind,omitempty"` // which vocabulary the cells' classes are in
+		Disagree bool        `json:"disagree"`
+		Cells    []jsonCell  `json:"cells"` // in platforms order
 	}
 	jsonCell struct {
 		Platform string           `json:"platform"`
@@ -49,6 +51,9 @@ type (
 		Reason   string           `json:"reason,omitempty"`
 		Note     string           `json:"note,omitempty"`
 		Text     string           `json:"text"`
+		// The stable outcome's typed detail (result file schema 2).
+		Events     *schema.Events     `json:"events,omitempty"`
+		Completion *schema.Completion `json:"completion,omitempty"`
 	}
 	jsonClaim struct {
 		ID       int           `json:"id"`
@@ -67,7 +72,7 @@ type (
 
 // WriteJSON writes the merged matrix as one indented JSON document.
 func WriteJSON(w io.Writer, m *Matrix) error {
-	doc := jsonMatrix{MergedSchema: MergedSchema, Summary: m.Summary, Legend: Legend(),
+	doc := jsonMatrix{MergedSchema: MergedSchema, Summary: m.Summary, Legend: Legend(), Kinds: KindLegend(),
 		Platforms: make([]jsonPlatform, len(m.Columns)), Groups: make([]jsonGroup, len(m.Groups)),
 		Claims: make([]jsonClaim, len(m.Claims))}
 	for i, c := range m.Columns {
@@ -76,13 +81,14 @@ func WriteJSON(w io.Writer, m *Matrix) error {
 	for i, g := range m.Groups {
 		jg := jsonGroup{Action: g.Action, Rows: make([]jsonRow, len(g.Rows))}
 		for j, r := range g.Rows {
-			jr := jsonRow{Scenario: r.Scenario, Title: r.Title, Labels: nonNil(r.Labels), Step: r.Step,
+			jr := jsonRow{Scenario: r.Scenario, Title: r.Title, Labels: nonNil(r.Labels), Step: r.Step, Kind: r.Kind,
 				Disagree: r.Disagree, Cells: make([]jsonCell, len(r.Cells))}
 			for k, c := range r.Cells {
 				jc := jsonCell{Platform: m.Columns[k].Platform.Label, Status: c.Status, Variants: c.Variants,
 					Reason: c.Reason, Note: c.Note, Text: c.Text()}
 				if c.Status == CellObserved {
 					jc.Outcome = &c.Outcome
+					jc.Events, jc.Completion = c.Events, c.Completion
 				}
 				jr.Cells[k] = jc
 			}

@@ -74,6 +74,9 @@ func validateScenario(sc *schema.Scenario) error {
 			return fmt.Errorf("steps[%d] %s: duplicate step name", j, st.Name)
 		}
 		names[st.Name] = true
+		if err := validateKind(st); err != nil {
+			return fmt.Errorf("step %s: %w", st.Name, err)
+		}
 		if st.Skipped != "" {
 			continue // no behaviour recorded: Outcome is empty by design
 		}
@@ -95,6 +98,43 @@ func validateScenario(sc *schema.Scenario) error {
 			if err := checkWord("flags", g.Flags); err != nil {
 				return fmt.Errorf("step %s segments[%d]: %w", st.Name, k, err)
 			}
+		}
+	}
+	return nil
+}
+
+// validateKind checks that a step's kind is the one its name implies
+// (schema.KindOf; decode fills it in for schema 1), and that the typed
+// detail of events and completions sits only on steps of those kinds.
+func validateKind(st *schema.Step) error {
+	if want := schema.KindOf(st.Name); st.Kind != want {
+		return fmt.Errorf("kind %q, want %q for this step name", shorten(string(st.Kind), 20), want)
+	}
+	typed := func(events *schema.Events, comp *schema.Completion) error {
+		if events != nil && st.Kind != schema.KindEvents {
+			return errors.New("events detail on a step that is not of kind events")
+		}
+		if comp != nil && st.Kind != schema.KindCompletion {
+			return errors.New("completion detail on a step that is not of kind completion")
+		}
+		if events != nil {
+			for _, n := range events.Names {
+				if err := checkWord("events name", n); err != nil {
+					return err
+				}
+			}
+		}
+		if comp != nil {
+			return errors.Join(checkWord("completion errno", comp.Errno), checkWord("completion wsa", comp.WSA))
+		}
+		return nil
+	}
+	if err := typed(st.Events, st.Completion); err != nil {
+		return err
+	}
+	for k, v := range st.Variants {
+		if err := typed(v.Events, v.Completion); err != nil {
+			return fmt.Errorf("variants[%d]: %w", k, err)
 		}
 	}
 	return nil

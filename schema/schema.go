@@ -1,5 +1,7 @@
-// Package schema defines closematrix result files, schema 1 (DESIGN §5): the
-// types the harness writes and the matrix reads.
+// Package schema defines closematrix result files, schema 2 (DESIGN §5): the
+// types the harness writes and the matrix reads. Schema 2 is schema 1 plus
+// typed fields (Step.Kind, Step.Events, Step.Completion); a reader accepts
+// both (Accepts), and a schema 1 step's kind follows from its name (KindOf).
 //
 // It is a leaf package with no sockets and no OS-specific code, so that the
 // matrix can read any platform's file on any platform, and so that the writer
@@ -7,10 +9,120 @@
 // class vocabulary are part of the product; add fields, never rename them.
 package schema
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
-// Version is the schema number written into and required of every file.
-const Version = 1
+// Version is the schema number written into every file.
+//
+// Schema 2 (closematrix issue 10): outcome.class held three vocabularies
+// already (call classes, TCP state names, poll masks) and was about to take
+// two more (readiness event sets, completion codes). A consumer of the JSON
+// or CSV should never have to guess which one a string is, so every step now
+// says its Kind, and the two new kinds carry their data typed as well
+// (Events, Completion: the IOCP completion has two codes, which one Outcome
+// cannot hold). Outcome keeps its shape and meaning, so schema 1 readers of
+// the outcome and the drift check work unchanged.
+const Version = 2
+
+// Accepts reports whether a reader of this package understands schema v:
+// 1 (no kinds; KindOf gives them) and 2.
+func Accepts(v int) bool { return v == 1 || v == 2 }
+
+// Kind says what a step observes, and so which vocabulary its outcome's
+// class is in.
+type Kind string
+
+// The kinds.
+const (
+	// KindCall: a socket call's result; class from Classes, native errno.
+	KindCall Kind = "call"
+	// KindState: a TCP state; class is an RFC 793 state name or "none".
+	KindState Kind = "state"
+	// KindPoll: poll(2)/WSAPoll readiness; class is the ready events
+	// joined by "|" or "none", errno/code SO_ERROR's pending error.
+	KindPoll Kind = "poll"
+	// KindWire: the segments a side sent; class is segments joined by ","
+	// whose flags are joined by "+" (data+FIN,RST), or "none"; Segments
+	// has them typed, pure ACKs included.
+	KindWire Kind = "wire"
+	// KindEvents: what a readiness registration (epoll, kqueue, AFD poll)
+	// delivered; class is Events' text, Events the same typed.
+	KindEvents Kind = "events"
+	// KindCompletion: how an asynchronous recv (io_uring, IOCP) completed;
+	// outcome as a call's (class from Classes, the completion's native
+	// error), Completion the native codes typed.
+	KindCompletion Kind = "completion"
+)
+
+// Kinds lists the kinds in the order a legend shows them.
+var Kinds = []Kind{KindCall, KindState, KindPoll, KindWire, KindEvents, KindCompletion}
+
+// KindOf is the kind of a step by its name (<side>.<what>[#n], wire.<side>):
+// the grammar fixes it, so a schema 1 file's steps have kinds too.
+func KindOf(step string) Kind {
+	side, what, _ := strings.Cut(step, ".")
+	what, _, _ = strings.Cut(what, "#")
+	switch {
+	case side == "wire":
+		return KindWire
+	case what == "state":
+		return KindState
+	case what == "poll":
+		return KindPoll
+	case what == "events":
+		return KindEvents
+	case what == "pending-recv":
+		return KindCompletion
+	}
+	return KindCall
+}
+
+// Events is what a readiness registration delivered in one read, typed
+// (probes.Ready): the readiness API and the native flag names.
+type Events struct {
+	API string `json:"api"` // epoll, kqueue, afd
+	// Names are the delivered flags by their C names, sorted (EPOLLIN,
+	// AFD_POLL_DISCONNECT); empty when nothing was delivered. kqueue
+	// fills Filters instead.
+	Names   []string `json:"names"`
+	Filters []KEvent `json:"filters,omitempty"`
+}
+
+// KEvent is one delivered kqueue event (kevent(2)): its filter, the flags
+// that matter (EV_EOF, EV_ERROR), fflags as an errno name, and data.
+type KEvent struct {
+	Filter string   `json:"filter"` // EVFILT_READ, EVFILT_WRITE
+	Flags  []string `json:"flags"`
+	Fflags string   `json:"fflags,omitempty"`
+	Data   int64    `json:"data"`
+}
+
+// Completion is how an asynchronous recv completed, typed
+// (probes.Completion).
+type Completion struct {
+	API  string `json:"api"`  // io_uring, iocp
+	Done bool   `json:"done"` // false: nothing completed within the bound
+	N    int    `json:"n"`    // bytes received; 0 with no error is end of stream
+	// Errno and Code: io_uring's -res as an errno name; IOCP's
+	// GetQueuedCompletionStatus Win32 error (ERROR_NETNAME_DELETED 64).
+	Errno string `json:"errno,omitempty"`
+	Code  int    `json:"code,omitempty"`
+	// WSA and WSACode: WSAGetOverlappedResult's code for the same
+	// operation (IOCP only): WSAECONNRESET 10054 where GQCS said 64.
+	WSA     string `json:"wsa,omitempty"`
+	WSACode int    `json:"wsa_code,omitempty"`
+}
+
+// Text is what a cell adds to the outcome for a completion: the second
+// code IOCP reports, " (WSA: WSAECONNRESET 10054)"; "" when there is none.
+func (c *Completion) Text() string {
+	if c == nil || c.WSA == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (WSA: %s %d)", c.WSA, c.WSACode)
+}
 
 // Class is one word that says what a socket call did. The vocabulary is fixed
 // (DESIGN §2); the native error name and code travel beside it in Outcome.
@@ -123,22 +235,32 @@ type Scenario struct {
 
 // Step is one observation, aggregated over the runs.
 //
-// Steps that observe a call carry a Class from the vocabulary above. Steps
-// that observe a condition carry its own words in Class instead: a state step
+// Kind says which vocabulary Outcome.Class is in (schema 2; KindOf for a
+// schema 1 step). Steps that observe a call carry a Class from the
+// vocabulary above. Steps that observe a condition carry its own words in
+// Class instead: a state step
 // (actor.state, peer.state) the RFC 793 state name (ESTABLISHED, FIN_WAIT_2,
 // CLOSE_WAIT, TIME_WAIT, …) or "none"; peer.poll the ready events sorted and
 // joined by "|" (POLLIN|POLLOUT) or "none", with SO_ERROR's pending error in
 // Errno and Code; wire.actor (wire.peer) the segments the actor (the peer)
 // sent, in order and joined by "," (each "data", "FIN", "RST" or several
-// joined by "+"), or "none".
+// joined by "+"), or "none"; an events step (peer.events#2) the delivered
+// flags as probes.Ready shows them ("EPOLLIN|EPOLLRDHUP", "none"), typed in
+// Events. A pending-recv step is a call's outcome, with the native codes
+// typed in Completion.
 type Step struct {
-	Name     string    `json:"name"`     // <side>.<what>[#n], e.g. peer.recv#2; wire.<side>
-	Outcome  Outcome   `json:"outcome"`  // the most frequent outcome
-	Variants []Variant `json:"variants"` // every distinct outcome with its count; empty when stable
+	Name     string    `json:"name"`           // <side>.<what>[#n], e.g. peer.recv#2; wire.<side>
+	Kind     Kind      `json:"kind,omitempty"` // schema 2: always written
+	Outcome  Outcome   `json:"outcome"`        // the most frequent outcome
+	Variants []Variant `json:"variants"`       // every distinct outcome with its count; empty when stable
 	Note     string    `json:"note,omitempty"`
 	// Skipped, when set, says why this step could not be observed here (the
 	// system offers no such view); Outcome is then empty and is no behaviour.
 	Skipped string `json:"skipped,omitempty"`
+	// Events and Completion are Outcome typed, for the kinds events and
+	// completion (schema 2), for the most frequent outcome.
+	Events     *Events     `json:"events,omitempty"`
+	Completion *Completion `json:"completion,omitempty"`
 	// Segments, on a wire step (wire.actor, wire.peer), lists every segment
 	// that side sent from the action to the step, pure ACKs included, in one
 	// run whose Outcome is the step's. Seq numbers the segments of both
@@ -155,8 +277,11 @@ type Segment struct {
 	Len   int    `json:"len,omitempty"` // payload bytes
 }
 
-// Variant is one distinct outcome of an unstable step.
+// Variant is one distinct outcome of an unstable step, with its typed
+// detail for the events and completion kinds.
 type Variant struct {
 	Outcome
-	Count int `json:"count"`
+	Count      int         `json:"count"`
+	Events     *Events     `json:"events,omitempty"`
+	Completion *Completion `json:"completion,omitempty"`
 }

@@ -3,8 +3,11 @@
 
 Plays a few catalogue scenarios with Python's socket module (its own C code
 path into the kernel: socket.recv/send, Python threads, socket timeouts,
-select.poll; TCP states of closed sockets from `ss`, i.e. sock_diag netlink,
-where the harness reads /proc/net/tcp) and prints what each step returned as
+select.poll; readiness through select.epoll, registered as the harness's
+probes.Watch registers (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET, right after the
+connection is set up, drained once just before the action); TCP states of
+closed sockets from `ss`, i.e. sock_diag netlink, where the harness reads
+/proc/net/tcp) and prints what each step returned as
 JSON: {"v4/close/idle": {"peer.recv":
 {"class": "eof", "errno": "", "n": 0}, ...}, ...}. harness/witness_test.go
 compares it with the Go harness. It shares no code with the harness; it only
@@ -124,6 +127,28 @@ def poll(s):
     return out
 
 
+# The bits epoll_wait(2) can report for the registration below: the three
+# asked for, and EPOLLERR and EPOLLHUP, which it always reports.
+EPOLL_NAMES = [(select.EPOLLIN, "EPOLLIN"), (select.EPOLLOUT, "EPOLLOUT"), (select.EPOLLRDHUP, "EPOLLRDHUP"),
+               (select.EPOLLERR, "EPOLLERR"), (select.EPOLLHUP, "EPOLLHUP"), (select.EPOLLPRI, "EPOLLPRI")]
+
+
+def watch(s):
+    """Registers s edge-triggered, as libuv and mio do (and probes.Watch)."""
+    ep = select.epoll()
+    ep.register(s.fileno(), select.EPOLLIN | select.EPOLLOUT | select.EPOLLRDHUP | select.EPOLLET)
+    return ep
+
+
+def events(ep):
+    """What the registration delivered since the last read, without waiting."""
+    mask = 0
+    for _, ev in ep.poll(0):
+        mask |= ev
+    names = sorted(n for b, n in EPOLL_NAMES if mask & b)
+    return {"class": "|".join(names) or "none", "errno": "", "n": 0}
+
+
 def asleep(tid):
     """Waits until the thread whose native id lands in tid is asleep (state S
     in /proc/self/task/TID/stat, proc(5)): blocked in its recv."""
@@ -165,6 +190,26 @@ def play(sid, only=None):
     actor, peer = pair(family)
     tup = (actor.getsockname()[:2], actor.getpeername()[:2])
     out = {}
+    observe = "actor.state peer.state peer.poll "
+    steps = {
+        "close/idle": "peer.events peer.recv peer.send peer.events#2 peer.send#2 peer.recv#2",
+        "close/peer-blocked-recv": "peer.blocked-recv peer.send peer.send#2",
+        "close/unread-at-actor": "peer.events peer.recv peer.send peer.send#2",
+        "close/unread-at-peer": "peer.recv peer.recv#2 peer.send",
+        "close/then-use": "actor.send actor.recv",
+        "abort/idle": "peer.events peer.recv peer.recv#2 peer.send",
+        "abort/unread-at-peer": "peer.recv peer.recv#2",
+        "shutdown-wr/idle": "actor.events peer.events peer.recv actor.send peer.send actor.recv",
+        "shutdown-rd/idle": "actor.events actor.recv peer.send actor.events#2 actor.recv#2 actor.send peer.recv peer.send#2",
+        "shutdown-rdwr/idle": "actor.events peer.events actor.recv actor.send peer.recv peer.send peer.send#2",
+    }[action + "/" + cond]
+    # Registered where the harness registers: after connect/accept, before
+    # the setup; in the run that observes the events steps (not the poll's).
+    eps = {}
+    if only is None:
+        for side in ("actor", "peer"):
+            if " %s.events" % side in " " + steps:
+                eps[side] = watch(actor if side == "actor" else peer)
     if action == "abort":
         actor.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     if cond == "unread-at-actor":
@@ -179,6 +224,8 @@ def play(sid, only=None):
         t = threading.Thread(target=lambda: (tid.append(threading.get_native_id()), blocked.update(r=recv(peer, 2))))
         t.start()
         asleep(tid)
+    for ep in eps.values():
+        events(ep)  # the drain: the registration's first edge and the setup's
     fd = actor.fileno()
     if action in ("close", "abort"):
         actor.detach()
@@ -191,19 +238,6 @@ def play(sid, only=None):
         settle_closed(tup)
     else:
         settle(actor)
-    observe = "actor.state peer.state peer.poll "
-    steps = {
-        "close/idle": "peer.recv peer.send peer.send#2 peer.recv#2",
-        "close/peer-blocked-recv": "peer.blocked-recv peer.send peer.send#2",
-        "close/unread-at-actor": "peer.recv peer.send peer.send#2",
-        "close/unread-at-peer": "peer.recv peer.recv#2 peer.send",
-        "close/then-use": "actor.send actor.recv",
-        "abort/idle": "peer.recv peer.recv#2 peer.send",
-        "abort/unread-at-peer": "peer.recv peer.recv#2",
-        "shutdown-wr/idle": "peer.recv actor.send peer.send actor.recv",
-        "shutdown-rd/idle": "actor.recv peer.send actor.recv#2 actor.send peer.recv peer.send#2",
-        "shutdown-rdwr/idle": "actor.recv actor.send peer.recv peer.send peer.send#2",
-    }[action + "/" + cond]
     for name in (observe + steps).split():
         side, op = name.split("#")[0].split(".")
         if (only is not None) != (name == only) or (only is None and op == "poll"):
@@ -214,6 +248,8 @@ def play(sid, only=None):
             out[name] = state(None if closed else s, tup)
         elif op == "poll":
             out[name] = poll(s)
+        elif op == "events":
+            out[name] = events(eps[side])
         elif op == "blocked-recv":
             t.join()
             out[name] = blocked["r"]
@@ -221,6 +257,8 @@ def play(sid, only=None):
             out[name] = raw(libc.send if op == "send" else libc.recv, fd)
         else:
             out[name] = recv(s) if op == "recv" else send(s)
+    for ep in eps.values():
+        ep.close()
     peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     peer.close()
     if action not in ("close", "abort"):

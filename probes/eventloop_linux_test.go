@@ -1,0 +1,613 @@
+package probes
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/closematrix/closematrix/schema"
+	"golang.org/x/sys/unix"
+)
+
+// The Linux event-loop probes on real loopback pairs. Behaviour that the
+// kernel documents (epoll_ctl(2), tcp_poll in net/ipv4/tcp.c, io_uring_enter(2))
+// is asserted; what may differ between kernels is logged, so that `go test
+// -v -run 'Epoll|Uring' ./probes` shows what this kernel does.
+
+// noLeaks fails the test at its end if a Watch or AsyncRecv is still open
+// (Outstanding), or if descriptors or io_uring mappings are left behind.
+func noLeaks(t *testing.T) {
+	t.Helper()
+	fds, maps := openFDs(t), uringMappings(t)
+	out := Outstanding()
+	t.Cleanup(func() {
+		if got := Outstanding(); got != out {
+			t.Errorf("Outstanding() = %d at the end, %d at the start", got, out)
+		}
+		if got := openFDs(t); got != fds {
+			t.Errorf("%d descriptors open at the end, %d at the start", got, fds)
+		}
+		if got := uringMappings(t); got != maps {
+			t.Errorf("%d io_uring mappings at the end, %d at the start", got, maps)
+		}
+	})
+}
+
+// openFDs counts /proc/self/fd (proc(5)); the listing's own descriptor is
+// counted both times.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// uringMappings counts the mappings of io_uring rings in /proc/self/maps
+// (they show as anon_inode:[io_uring] or [io_uring]).
+func uringMappings(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "io_uring")
+}
+
+// loopPair is statePair for both families, with every socket closed (the
+// ones still open with linger 0, so no TIME_WAIT piles up) at the end.
+func loopPair(t *testing.T, f Family) (client, server *Socket) {
+	t.Helper()
+	l, c, s := statePair(t, f)
+	l.Close()
+	t.Cleanup(func() {
+		for _, x := range []*Socket{c, s} {
+			if !x.Closed() {
+				x.SetLinger(true, 0)
+				x.Close()
+			}
+		}
+	})
+	return c, s
+}
+
+// families runs f as a subtest per family.
+func families(t *testing.T, f func(t *testing.T, fam Family)) {
+	for _, fam := range []Family{V4, V6} {
+		t.Run(string(fam), func(t *testing.T) { f(t, fam) })
+	}
+}
+
+func watch(t *testing.T, s *Socket) *Watch {
+	t.Helper()
+	w, err := s.Watch()
+	if err != nil {
+		t.Fatalf("Watch: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := w.Close(); err != nil {
+			t.Errorf("Watch.Close: %v", err)
+		}
+	})
+	return w
+}
+
+func read(t *testing.T, w *Watch, what string) Ready {
+	t.Helper()
+	r, err := w.Read()
+	if err != nil {
+		t.Fatalf("%s: Read: %v", what, err)
+	}
+	if r.API != "epoll" {
+		t.Errorf("%s: API %q", what, r.API)
+	}
+	if !slices.IsSorted(r.Names) {
+		t.Errorf("%s: names not sorted: %v", what, r.Names)
+	}
+	t.Logf("%-34s %s", what, r)
+	return r
+}
+
+// has fails unless r holds every name of want.
+func has(t *testing.T, what string, r Ready, want ...string) {
+	t.Helper()
+	for _, n := range want {
+		if !slices.Contains(r.Names, n) {
+			t.Errorf("%s: %s lacks %s", what, r, n)
+		}
+	}
+}
+
+func TestEpollEventNames(t *testing.T) {
+	for _, tc := range []struct {
+		ev   uint32
+		want []string
+	}{
+		{0, nil},
+		{unix.EPOLLOUT, []string{"EPOLLOUT"}},
+		{unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP, []string{"EPOLLIN", "EPOLLOUT", "EPOLLRDHUP"}},
+		{unix.EPOLLERR | unix.EPOLLHUP | unix.EPOLLIN, []string{"EPOLLERR", "EPOLLHUP", "EPOLLIN"}},
+		{unix.EPOLLRDNORM | unix.EPOLLWRNORM | unix.EPOLLPRI, []string{"EPOLLPRI", "EPOLLRDNORM", "EPOLLWRNORM"}},
+		{unix.EPOLLIN | 0x1000000, []string{"0x1000000", "EPOLLIN"}}, // not a known bit: hex
+	} {
+		if got := epollEventNames(tc.ev); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("epollEventNames(%#x) = %v, want %v", tc.ev, got, tc.want)
+		}
+	}
+}
+
+// TestEpollRegistration: the first read after EPOLL_CTL_ADD reports the
+// socket's readiness at that moment (a connected, idle socket is writable),
+// a second read with nothing new reports nothing, and data raises a new
+// edge. After Close, Read fails and Close again is a no-op.
+func TestEpollRegistration(t *testing.T) {
+	families(t, func(t *testing.T, f Family) {
+		noLeaks(t)
+		c, s := loopPair(t, f)
+		w := watch(t, s)
+		r := read(t, w, "registered")
+		if r.String() != "EPOLLOUT" {
+			t.Errorf("first read %s, want EPOLLOUT (epoll(7): ET reports readiness at EPOLL_CTL_ADD)", r)
+		}
+		if r := read(t, w, "again, nothing new"); len(r.Names) != 0 || r.String() != PollNone {
+			t.Errorf("second read %v, want nothing", r.Names)
+		}
+		c.Send([]byte("hello"))
+		waitReadable(t, s)
+		has(t, "data", read(t, w, "after the peer's send"), "EPOLLIN")
+		ew := w.impl.(*epollWatch)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := ew.close(); err != nil {
+			t.Errorf("second close: %v", err)
+		}
+		if _, err := ew.read(); err == nil {
+			t.Error("read after close: no error")
+		}
+	})
+}
+
+// waitReadable waits up to 2 s for poll(2) to say s is readable: the
+// segment crossed loopback.
+func waitReadable(t *testing.T, s *Socket) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		ev, err := s.Poll()
+		if err == nil && strings.Contains(ev, PollIn) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not readable after 2s: %s %v", ev, err)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// TestEpollPeerFINThenRST: the peer closes (FIN), then our send meets its
+// RST. tcp_poll (net/ipv4/tcp.c) reports EPOLLIN|EPOLLRDNORM|EPOLLRDHUP once
+// RCV_SHUTDOWN is set, and EPOLLHUP once the socket is CLOSE or shut down both
+// ways; the reset is an error (EPOLLERR). Whether the registration that
+// delivered the FIN's edge gets a new one for the RST (libuv/libuv#3449) is
+// the question of the second read.
+func TestEpollPeerFINThenRST(t *testing.T) {
+	families(t, func(t *testing.T, f Family) {
+		noLeaks(t)
+		c, s := loopPair(t, f)
+		w := watch(t, s)
+		read(t, w, "registered")
+		c.Close()
+		waitState(t, "server", s, StateCloseWait)
+		has(t, "FIN", read(t, w, "after the peer's FIN"), "EPOLLIN", "EPOLLRDHUP", "EPOLLOUT")
+		if o := s.Send([]byte("x")); o.Class != schema.ClassOK {
+			t.Fatalf("send after FIN: %s", o)
+		}
+		waitState(t, "server", s, StateClosed)
+		r := read(t, w, "after our send met the RST (#2)")
+		has(t, "RST after FIN", r, "EPOLLHUP", "EPOLLERR")
+		t.Logf("new edge after the RST: %v", len(r.Names) > 0)
+	})
+}
+
+// TestEpollPeerRST: the peer aborts (linger 0 close sends RST).
+func TestEpollPeerRST(t *testing.T) {
+	families(t, func(t *testing.T, f Family) {
+		noLeaks(t)
+		c, s := loopPair(t, f)
+		w := watch(t, s)
+		read(t, w, "registered")
+		c.SetLinger(true, 0)
+		c.Close()
+		waitState(t, "server", s, StateClosed)
+		has(t, "RST", read(t, w, "after the peer's RST"), "EPOLLERR", "EPOLLHUP")
+		read(t, w, "again, nothing new (#2)")
+	})
+}
+
+// TestEpollOwnShutdown: our own shutdowns. tcp_poll: SHUT_RD sets
+// RCV_SHUTDOWN (EPOLLIN|EPOLLRDHUP); SHUT_RDWR also SEND_SHUTDOWN, which
+// with RCV_SHUTDOWN is SHUTDOWN_MASK (EPOLLHUP). SHUT_WR alone raises no
+// read bits until the peer answers; the peer's FIN afterwards is a new edge.
+func TestEpollOwnShutdown(t *testing.T) {
+	families(t, func(t *testing.T, f Family) {
+		t.Run("wr", func(t *testing.T) {
+			noLeaks(t)
+			c, s := loopPair(t, f)
+			w := watch(t, c)
+			read(t, w, "registered")
+			c.Shutdown(ShutWR)
+			waitState(t, "server", s, StateCloseWait)
+			r := read(t, w, "after own SHUT_WR")
+			if slices.Contains(r.Names, "EPOLLIN") || slices.Contains(r.Names, "EPOLLHUP") {
+				t.Errorf("own SHUT_WR raised %s: no read-side bit expected before the peer's FIN", r)
+			}
+			s.Shutdown(ShutWR)
+			waitState(t, "client", c, StateClosed) // an open socket leaves the connection to a timewait sock and reads CLOSED (tcp_time_wait, tcp_done)
+			has(t, "peer FIN after own SHUT_WR", read(t, w, "after the peer's FIN too (#2)"), "EPOLLIN", "EPOLLRDHUP", "EPOLLHUP")
+		})
+		t.Run("rd", func(t *testing.T) {
+			noLeaks(t)
+			c, _ := loopPair(t, f)
+			w := watch(t, c)
+			read(t, w, "registered")
+			c.Shutdown(ShutRD)
+			has(t, "own SHUT_RD", read(t, w, "after own SHUT_RD"), "EPOLLIN", "EPOLLRDHUP")
+		})
+		t.Run("rdwr", func(t *testing.T) {
+			noLeaks(t)
+			c, s := loopPair(t, f)
+			w := watch(t, c)
+			read(t, w, "registered")
+			c.Shutdown(ShutRDWR)
+			has(t, "own SHUT_RDWR", read(t, w, "after own SHUT_RDWR"), "EPOLLIN", "EPOLLRDHUP", "EPOLLHUP")
+			s.Close()
+			waitState(t, "client", c, StateClosed) // an open socket leaves the connection to a timewait sock and reads CLOSED (tcp_time_wait, tcp_done)
+			read(t, w, "after the peer's FIN (#2)")
+		})
+	})
+}
+
+// startRecv starts an io_uring recv on s, skipping the test where io_uring
+// is refused here.
+func startRecvT(t *testing.T, s *Socket) *AsyncRecv {
+	t.Helper()
+	a, err := s.StartRecv(64)
+	if errors.Is(err, ErrAsyncUnavailable) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatalf("StartRecv: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := a.Close(); err != nil {
+			t.Errorf("AsyncRecv.Close: %v", err)
+		}
+	})
+	return a
+}
+
+// waitDone waits up to 2 s for the completion, failing if none came.
+func waitDone(t *testing.T, a *AsyncRecv, what string) Completion {
+	t.Helper()
+	c := a.Wait(2 * time.Second)
+	t.Logf("%-34s %+v -> %s", what, c, c.Outcome())
+	if !c.Done || c.API != "io_uring" {
+		t.Fatalf("%s: %+v, want a completion within 2s", what, c)
+	}
+	return c
+}
+
+// pendingBound is how long a recv must stay pending to count as armed.
+const pendingBound = 20 * time.Millisecond
+
+func wantPending(t *testing.T, a *AsyncRecv) {
+	t.Helper()
+	if c := a.Wait(pendingBound); c.Done {
+		t.Fatalf("recv completed with nothing to read: %+v", c)
+	}
+}
+
+func TestUringRecvData(t *testing.T) {
+	families(t, func(t *testing.T, f Family) {
+		noLeaks(t)
+		c, s := loopPair(t, f)
+		a := startRecvT(t, s)
+		wantPending(t, a)
+		c.Send([]byte("hello"))
+		got := waitDone(t, a, "after the peer's send")
+		if got.Outcome() != (Outcome{Class: schema.ClassData, N: 5}) {
+			t.Errorf("completion %s, want data 5", got.Outcome())
+		}
+		if again := a.Wait(0); again != got {
+			t.Errorf("second Wait %+v, first %+v", again, got)
+		}
+		if err := a.Cancel(); err != nil {
+			t.Errorf("Cancel after completion: %v", err)
+		}
+	})
+}
+
+func TestUringRecvFIN(t *testing.T) {
+	families(t, func(t *testing.T, f Family) {
+		noLeaks(t)
+		c, s := loopPair(t, f)
+		a := startRecvT(t, s)
+		wantPending(t, a)
+		c.Close()
+		if got := waitDone(t, a, "after the peer's FIN").Outcome(); got != (Outcome{Class: schema.ClassEOF}) {
+			t.Errorf("completion %s, want eof (res 0)", got)
+		}
+	})
+}
+
+func TestUringRecvRST(t *testing.T) {
+	families(t, func(t *testing.T, f Family) {
+		noLeaks(t)
+		c, s := loopPair(t, f)
+		a := startRecvT(t, s)
+		wantPending(t, a)
+		c.SetLinger(true, 0)
+		c.Close()
+		got := waitDone(t, a, "after the peer's RST").Outcome()
+		if want := (Outcome{Class: schema.ClassReset, Errno: "ECONNRESET", Code: int(unix.ECONNRESET)}); got != want {
+			t.Errorf("completion %s, want %s", got, want)
+		}
+	})
+}
+
+func TestUringCancel(t *testing.T) {
+	families(t, func(t *testing.T, f Family) {
+		noLeaks(t)
+		_, s := loopPair(t, f)
+		a := startRecvT(t, s)
+		wantPending(t, a)
+		if err := a.Cancel(); err != nil {
+			t.Fatal(err)
+		}
+		got := waitDone(t, a, "after IORING_OP_ASYNC_CANCEL").Outcome()
+		if want := (Outcome{Class: schema.ClassCancelled, Errno: "ECANCELED", Code: int(unix.ECANCELED)}); got != want {
+			t.Errorf("completion %s, want %s", got, want)
+		}
+		if r := a.impl.(*uringRecv); len(r.cancelRes) != 1 || r.cancelRes[0] != 0 {
+			t.Errorf("cancel CQE res %v, want [0] (found and cancelled)", r.cancelRes)
+		}
+	})
+}
+
+// TestUringOwnShutdown: our own shutdowns with our recv pending. SHUT_RD
+// and SHUT_RDWR wake the socket's waiters (sk_state_change); SHUT_WR leaves
+// the receive side alone. Logged, plus what the peer saw.
+func TestUringOwnShutdown(t *testing.T) {
+	families(t, func(t *testing.T, f Family) {
+		for _, how := range []How{ShutWR, ShutRD, ShutRDWR} {
+			name := map[How]string{ShutWR: "wr", ShutRD: "rd", ShutRDWR: "rdwr"}[how]
+			t.Run(name, func(t *testing.T) {
+				noLeaks(t)
+				c, s := loopPair(t, f)
+				a := startRecvT(t, c)
+				wantPending(t, a)
+				c.Shutdown(how)
+				got := a.Wait(100 * time.Millisecond)
+				st, _ := s.State()
+				t.Logf("own SHUT_%s with recv pending: recv %s; peer %s", strings.ToUpper(name), got.Outcome(), st)
+				if how != ShutWR && got.Outcome() != (Outcome{Class: schema.ClassEOF}) {
+					t.Errorf("own SHUT_%s: pending recv %s, want eof (tcp_recvmsg returns 0 once RCV_SHUTDOWN is set)", strings.ToUpper(name), got.Outcome())
+				}
+			})
+		}
+	})
+}
+
+// TestUringOwnClose is axboe/liburing#932: close(2) of the socket while our
+// recv is pending. io_uring holds its own reference to the socket's file,
+// so close only drops the descriptor: the socket is not released, no FIN
+// leaves and the recv stays pending — on the kernels of that report.
+// Universal (asserted): closing the AsyncRecv cancels and reaps it, and
+// then the socket is released and the FIN reaches the peer. The rest is
+// logged.
+func TestUringOwnClose(t *testing.T) {
+	families(t, func(t *testing.T, f Family) {
+		for _, abort := range []bool{false, true} {
+			name := map[bool]string{false: "close", true: "abort"}[abort]
+			t.Run(name, func(t *testing.T) {
+				noLeaks(t)
+				c, s := loopPair(t, f)
+				a := startRecvT(t, c)
+				wantPending(t, a)
+				if abort {
+					c.SetLinger(true, 0)
+				}
+				c.Close()
+				// close(2) releases a socket synchronously when it drops the
+				// last reference (__fput runs before the call returns to user
+				// space), so the table says right away whether tcp_close ran.
+				own, _ := LookupState(c.Conn())
+				got := a.Wait(100 * time.Millisecond)
+				peer, _ := s.State()
+				t.Logf("%s with recv pending: own connection %s, recv %s after 100ms, peer %s", name, own, got.Outcome(), peer)
+				u := a.impl.(*uringRecv)
+				if err := a.Close(); err != nil {
+					t.Fatalf("AsyncRecv.Close: %v", err)
+				}
+				t.Logf("after AsyncRecv.Close: recv %s (cancel CQE res %v)", u.completion().Outcome(), u.cancelRes)
+				if abort {
+					waitState(t, "server", s, StateClosed)
+				} else {
+					waitState(t, "server", s, StateCloseWait)
+				}
+			})
+		}
+	})
+}
+
+// TestUringSubmitterExits: the harness runs calls on locked OS threads that
+// end with their goroutine. io_uring completes a poll-armed recv by task
+// work of the submitting thread; were that the caller's thread, the recv
+// would end with ECANCELED once it has exited (measured on 6.18 before
+// onUringThread existed). StartRecv from such a thread must still deliver
+// the data.
+func TestUringSubmitterExits(t *testing.T) {
+	noLeaks(t)
+	c, s := loopPair(t, V4)
+	// A locked goroutine on the main thread wedges it instead of ending
+	// it (runtime.LockOSThread), so try until one runs elsewhere; this
+	// goroutine holds its own thread meanwhile, which may be the main one.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var a *AsyncRecv
+	var tid int
+	for try := 0; a == nil; try++ {
+		if try == 100 {
+			t.Skip("every goroutine ran on the main thread")
+		}
+		ch := make(chan *AsyncRecv, 1)
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+			if tid = unix.Gettid(); tid == unix.Getpid() {
+				runtime.UnlockOSThread()
+				ch <- nil
+				return
+			}
+			a, err := s.StartRecv(64)
+			if err != nil {
+				t.Error(err)
+				runtime.UnlockOSThread()
+			}
+			ch <- a
+		}()
+		a = <-ch
+		if t.Failed() {
+			return
+		}
+	}
+	defer a.Close()
+	// The thread is gone once /proc/self/task/TID is (proc(5)).
+	task := fmt.Sprintf("/proc/self/task/%d", tid)
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(100 * time.Microsecond) {
+		if _, err := os.Stat(task); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if time.Now().After(deadline) {
+			st, _ := os.ReadFile(task + "/stat")
+			wc, _ := os.ReadFile(task + "/wchan")
+			stk, _ := os.ReadFile(task + "/stack")
+			t.Fatalf("%s (pid %d) still there after 2s: %s wchan=%s\n%s", task, os.Getpid(), st, wc, stk)
+		}
+	}
+	c.Send([]byte("hi"))
+	if got := waitDone(t, a, "submitter thread gone").Outcome(); got != (Outcome{Class: schema.ClassData, N: 2}) {
+		t.Errorf("completion %s, want data 2", got)
+	}
+}
+
+// TestUringConcurrent: Wait, Cancel and Close from several goroutines at
+// once (run with -race).
+func TestUringConcurrent(t *testing.T) {
+	noLeaks(t)
+	_, s := loopPair(t, V4)
+	a, err := s.StartRecv(64)
+	if errors.Is(err, ErrAsyncUnavailable) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.impl.wait(50 * time.Millisecond)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.impl.cancel()
+	}()
+	wg.Wait()
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+// TestUringRefused: CLOSEMATRIX_IO_URING=off, and io_uring_setup failing
+// the way a kernel without io_uring (ENOSYS), seccomp or io_uring_disabled
+// (EPERM) and an LSM (EACCES) make it fail, give an error wrapping
+// ErrAsyncUnavailable with the reason, and leave nothing behind. Another
+// failure is not a refusal.
+func TestUringRefused(t *testing.T) {
+	t.Logf("/proc/sys/kernel/io_uring_disabled = %s", ioUringDisabled())
+	t.Run("env", func(t *testing.T) {
+		noLeaks(t)
+		_, s := loopPair(t, V4)
+		t.Setenv(uringEnv, "off")
+		a, err := s.StartRecv(64)
+		if a != nil || !errors.Is(err, ErrAsyncUnavailable) || !strings.Contains(err.Error(), "io_uring disabled by CLOSEMATRIX_IO_URING=off") {
+			t.Fatalf("StartRecv with %s=off: %v, %v", uringEnv, a, err)
+		}
+		t.Log(err)
+	})
+	for _, tc := range []struct {
+		errno   unix.Errno
+		refusal bool
+	}{{unix.ENOSYS, true}, {unix.EPERM, true}, {unix.EACCES, true}, {unix.EMFILE, false}} {
+		t.Run(unix.ErrnoName(tc.errno), func(t *testing.T) {
+			noLeaks(t)
+			_, s := loopPair(t, V4)
+			orig := uringSetup
+			uringSetup = func(uint32, *uringParams) (int, error) { return -1, tc.errno }
+			defer func() { uringSetup = orig }()
+			a, err := s.StartRecv(64)
+			if a != nil || err == nil {
+				t.Fatalf("StartRecv with setup failing %s: %v, %v", tc.errno, a, err)
+			}
+			if errors.Is(err, ErrAsyncUnavailable) != tc.refusal || !errors.Is(err, tc.errno) {
+				t.Errorf("setup failing %s: %v (refusal %v, want %v)", unix.ErrnoName(tc.errno), err, errors.Is(err, ErrAsyncUnavailable), tc.refusal)
+			}
+			t.Log(err)
+		})
+	}
+}
+
+// TestUringCompletionClass: the CQE's -res through the Unix errno table,
+// plus ECANCELED.
+func TestUringCompletionClass(t *testing.T) {
+	for _, tc := range []struct {
+		errno unix.Errno
+		class schema.Class
+	}{
+		{unix.ECANCELED, schema.ClassCancelled},
+		{unix.ECONNRESET, schema.ClassReset},
+		{unix.ECONNABORTED, schema.ClassAborted},
+		{unix.EPIPE, schema.ClassBrokenPipe},
+		{unix.ENOTCONN, schema.ClassNotConnected},
+		{unix.EBADF, schema.ClassBadDescriptor},
+		{unix.ENOTSOCK, schema.ClassNotSocket},
+		{unix.EINTR, schema.ClassInterrupted},
+		{unix.ETIMEDOUT, schema.ClassTimedOut},
+		{unix.EAGAIN, schema.ClassWouldBlock},
+		{unix.EINVAL, schema.ClassOther},
+		{unix.ENOENT, schema.ClassOther},
+	} {
+		if got := completionClass(int(tc.errno)); got != tc.class {
+			t.Errorf("completionClass(%s) = %s, want %s", unix.ErrnoName(tc.errno), got, tc.class)
+		}
+		c := Completion{API: "io_uring", Done: true, Errno: unix.ErrnoName(tc.errno), Code: int(tc.errno)}
+		if o := c.Outcome(); o.Class != tc.class || o.Code != int(tc.errno) {
+			t.Errorf("Outcome of %+v = %s", c, o)
+		}
+	}
+}
