@@ -35,7 +35,7 @@ func clayout(ms []cmember, minAlign int) (map[string]int, int) {
 
 func u8(n string) cmember  { return cmember{n, 1, 1} }
 func u16(n string) cmember { return cmember{n, 2, 2} }
-func u32(n string) cmember { return cmember{n, 4, 4} }
+func cU32(n string) cmember { return cmember{n, 4, 4} }
 func u64(n string) cmember { return cmember{n, 8, 8} }
 func arr(n string, m cmember, count int) cmember {
 	return cmember{n, m.size * count, m.align}
@@ -46,34 +46,34 @@ func fbsdLayouts(t *testing.T) (xinpgen, xtcpcb, xinpcb, inc map[string]int, siz
 	t.Helper()
 	sizes = map[string]int{}
 	// sys/sys/socketvar.h
-	_, xsockbuf := clayout([]cmember{u32("sb_cc"), u32("sb_hiwat"), u32("sb_mbcnt"), u32("sb_mcnt"),
-		u32("sb_ccnt"), u32("sb_mbmax"), u32("sb_lowat"), u32("sb_timeo"), u16("sb_flags")}, 1)
+	_, xsockbuf := clayout([]cmember{cU32("sb_cc"), cU32("sb_hiwat"), cU32("sb_mbcnt"), cU32("sb_mcnt"),
+		cU32("sb_ccnt"), cU32("sb_mbmax"), cU32("sb_lowat"), cU32("sb_timeo"), u16("sb_flags")}, 1)
 	_, xsocket := clayout([]cmember{u64("xso_len"), u64("xso_so"), u64("so_pcb"), u64("so_oobmark"),
-		arr("so_spare64", u64(""), 8), u32("xso_protocol"), u32("xso_family"), u32("so_qlen"),
-		u32("so_incqlen"), u32("so_qlimit"), u32("so_pgid"), u32("so_uid"), arr("so_spare32", u32(""), 8),
+		arr("so_spare64", u64(""), 8), cU32("xso_protocol"), cU32("xso_family"), cU32("so_qlen"),
+		cU32("so_incqlen"), cU32("so_qlimit"), cU32("so_pgid"), cU32("so_uid"), arr("so_spare32", cU32(""), 8),
 		u16("so_type"), u16("so_options"), u16("so_linger"), u16("so_state"), u16("so_timeo"), u16("so_error"),
 		{"so_rcv", xsockbuf, 4}, {"so_snd", xsockbuf, 4}}, 1)
 	sizes["xsocket"] = xsocket
 	// sys/netinet/in_pcb.h: in_conninfo with in_endpoints inlined; the
 	// address unions hold u_int32_t arrays (in_addr_4in6, in6_addr).
 	inc, incSize := clayout([]cmember{u8("inc_flags"), u8("inc_len"), u16("inc_fibnum"),
-		u16("ie_fport"), u16("ie_lport"), {"ie_dependfaddr", 16, 4}, {"ie_dependladdr", 16, 4}, u32("ie6_zoneid")}, 1)
+		u16("ie_fport"), u16("ie_lport"), {"ie_dependfaddr", 16, 4}, {"ie_dependladdr", 16, 4}, cU32("ie6_zoneid")}, 1)
 	sizes["in_conninfo"] = incSize
 	xinpcb, sizes["xinpcb"] = clayout([]cmember{u64("xi_len"), {"xi_socket", xsocket, 8}, {"inp_inc", incSize, 4},
-		u64("inp_gencnt"), u64("inp_ppcb"), arr("inp_spare64", u64(""), 4), u32("inp_flow"), u32("inp_flowid"),
-		u32("inp_flowtype"), u32("inp_flags"), u32("inp_flags2"), u32("inp_rss_listen_bucket"), u32("in6p_cksum"),
-		arr("inp_spare32", u32(""), 4), u16("in6p_hops"), u8("inp_ip_tos"), u8("pad8"), u8("inp_vflag"),
+		u64("inp_gencnt"), u64("inp_ppcb"), arr("inp_spare64", u64(""), 4), cU32("inp_flow"), cU32("inp_flowid"),
+		cU32("inp_flowtype"), cU32("inp_flags"), cU32("inp_flags2"), cU32("inp_rss_listen_bucket"), cU32("in6p_cksum"),
+		arr("inp_spare32", cU32(""), 4), u16("in6p_hops"), u8("inp_ip_tos"), u8("pad8"), u8("inp_vflag"),
 		u8("inp_ip_ttl"), u8("inp_ip_p"), u8("inp_ip_minttl"), arr("inp_spare8", u8(""), 4)}, 8)
-	xinpgen, sizes["xinpgen"] = clayout([]cmember{u64("xig_len"), u32("xig_count"), u32("_xig_spare32"),
+	xinpgen, sizes["xinpgen"] = clayout([]cmember{u64("xig_len"), cU32("xig_count"), cU32("_xig_spare32"),
 		u64("xig_gen"), u64("xig_sogen"), arr("_xig_spare64", u64(""), 4)}, 8)
 	// sys/netinet/tcp_var.h
 	xtcpcb, sizes["xtcpcb"] = clayout([]cmember{u64("xt_len"), {"xt_inp", sizes["xinpcb"], 8},
 		arr("xt_stack", u8(""), 32), arr("xt_logid", u8(""), 64), arr("xt_cc", u8(""), 16),
-		arr("spare64", u64(""), 6), u32("t_state"), u32("t_flags"), u32("t_sndzerowin"), u32("t_sndrexmitpack"),
-		u32("t_rcvoopack"), u32("t_rcvtime"), u32("tt_rexmt"), u32("tt_persist"), u32("tt_keep"), u32("tt_2msl"),
-		u32("tt_delack"), u32("t_logstate"), u32("t_snd_cwnd"), u32("t_snd_ssthresh"), u32("t_maxseg"),
-		u32("t_rcv_wnd"), u32("t_snd_wnd"), u32("xt_ecn"), u32("t_dsack_bytes"), u32("t_dsack_tlp_bytes"),
-		u32("t_dsack_pack"), u16("xt_encaps_port"), u16("spare16"), arr("spare32", u32(""), 22)}, 8)
+		arr("spare64", u64(""), 6), cU32("t_state"), cU32("t_flags"), cU32("t_sndzerowin"), cU32("t_sndrexmitpack"),
+		cU32("t_rcvoopack"), cU32("t_rcvtime"), cU32("tt_rexmt"), cU32("tt_persist"), cU32("tt_keep"), cU32("tt_2msl"),
+		cU32("tt_delack"), cU32("t_logstate"), cU32("t_snd_cwnd"), cU32("t_snd_ssthresh"), cU32("t_maxseg"),
+		cU32("t_rcv_wnd"), cU32("t_snd_wnd"), cU32("xt_ecn"), cU32("t_dsack_bytes"), cU32("t_dsack_tlp_bytes"),
+		cU32("t_dsack_pack"), u16("xt_encaps_port"), u16("spare16"), arr("spare32", cU32(""), 22)}, 8)
 	return
 }
 
