@@ -33,10 +33,10 @@ func clayout(ms []cmember, minAlign int) (map[string]int, int) {
 	return at, (off + maxAlign - 1) / maxAlign * maxAlign
 }
 
-func u8(n string) cmember  { return cmember{n, 1, 1} }
-func u16(n string) cmember { return cmember{n, 2, 2} }
+func u8(n string) cmember   { return cmember{n, 1, 1} }
+func u16(n string) cmember  { return cmember{n, 2, 2} }
 func cU32(n string) cmember { return cmember{n, 4, 4} }
-func u64(n string) cmember { return cmember{n, 8, 8} }
+func u64(n string) cmember  { return cmember{n, 8, 8} }
 func arr(n string, m cmember, count int) cmember {
 	return cmember{n, m.size * count, m.align}
 }
