@@ -97,7 +97,17 @@ func (s *Socket) Watch() (*Watch, error) {
 
 // Read returns what the registration delivered since it was made or last
 // read, without waiting: a new edge, or nothing.
-func (w *Watch) Read() (Ready, error) { return w.impl.read() }
+func (w *Watch) Read() (Ready, error) {
+	if w.impl == nil {
+		return Ready{}, errReleased
+	}
+	return w.impl.read()
+}
+
+// errReleased is a Watch read, or an AsyncRecv cancelled, after its Close:
+// the registration or operation no longer exists, so nothing is asked of the
+// OS (the handle or ring may already be another's).
+var errReleased = errors.New("the registration or operation was already closed")
 
 // Close removes the registration; idempotent.
 func (w *Watch) Close() error {
@@ -177,11 +187,17 @@ func (s *Socket) StartRecv(max int) (*AsyncRecv, error) {
 	return &AsyncRecv{impl: a}, nil
 }
 
-// Wait waits up to bound for the recv to complete.
+// Wait waits up to bound for the recv to complete. It must not be called
+// after Close, which reaps the completion.
 func (a *AsyncRecv) Wait(bound time.Duration) Completion { return a.impl.wait(bound) }
 
 // Cancel asks the OS to cancel the recv; its completion still comes (Wait).
-func (a *AsyncRecv) Cancel() error { return a.impl.cancel() }
+func (a *AsyncRecv) Cancel() error {
+	if a.impl == nil {
+		return errReleased
+	}
+	return a.impl.cancel()
+}
 
 // Close cancels the recv if still pending and reaps it; idempotent.
 func (a *AsyncRecv) Close() error {
