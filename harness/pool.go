@@ -1,0 +1,113 @@
+package harness
+
+import (
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/closematrix/closematrix/schema"
+)
+
+// RunOptions says how RunAll plays a set of scenarios.
+type RunOptions struct {
+	// Workers is how many scenarios run at once; <= 0 means DefaultWorkers().
+	Workers int
+	// Progress, when set, is called after each scenario finishes, from one
+	// goroutine at a time: done of total finished, the scenario and its record.
+	Progress func(done, total int, sc Scenario, rec schema.Scenario)
+}
+
+// WorkersEnv names the environment variable that sets the pool size when no
+// flag does (the suite's -closematrix.workers, closematrix run's --workers).
+const WorkersEnv = "CLOSEMATRIX_WORKERS"
+
+// defaultWorkers is the pool size chosen by measurement: `make bench` on a
+// 2-core machine (the project's own, shared, load 1–3 when measured; the
+// figures are in the README), whole catalogue, 3 runs per scenario:
+//
+//	workers   1     2     4     8     12    16    24
+//	wall s   ...
+//
+// A scenario spends most of its wall time asleep (calls that stay blocked,
+// TCP's timers, a helper process starting), not on a core, so the pool can be
+// several times the core count before scenarios compete for CPU; beyond
+// that the wall time stops falling while the machine's load rises. The
+// figure does not depend on the core count because the work does not: it
+// is bounded by the longest scenario (a network scenario's timers), which
+// no pool shortens.
+const defaultWorkers = 8
+
+// DefaultWorkers is the pool size when none is given: $CLOSEMATRIX_WORKERS
+// when it holds a positive number, otherwise the measured default.
+func DefaultWorkers() int {
+	if n, err := strconv.Atoi(os.Getenv(WorkersEnv)); err == nil && n > 0 {
+		return n
+	}
+	return defaultWorkers
+}
+
+// RunAll plays every scenario (each Run(sc, cfg)), concurrently where the
+// scenario's data says it may share the machine, serially otherwise, and
+// returns the records in the order of scs and the summed Stats.
+//
+// The scenarios that need the process to themselves (Scenario.Alone) run
+// first, one at a time, before the pool starts. The pool then takes the
+// rest, slow ones (TCP's timers, seconds a run) first, longest first, so
+// that the rest of the catalogue overlaps them instead of waiting behind
+// them. What a scenario observes does not depend on its neighbours (see
+// Alone for why each may share the machine); `make check-parallel` compares
+// a concurrent run with a serial one.
+func RunAll(scs []Scenario, cfg Config, opt RunOptions) ([]schema.Scenario, Stats) {
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = DefaultWorkers()
+	}
+	recs := make([]schema.Scenario, len(scs))
+	stats := make([]Stats, len(scs))
+	var mu sync.Mutex // Progress, one call at a time
+	done := 0
+	play := func(i int) {
+		recs[i], stats[i] = Run(scs[i], cfg)
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		if opt.Progress != nil {
+			opt.Progress(done, len(scs), scs[i], recs[i])
+		}
+	}
+
+	var shared []int
+	for i, sc := range scs {
+		if sc.Alone() {
+			play(i)
+		} else {
+			shared = append(shared, i)
+		}
+	}
+	cost := func(i int) time.Duration { return scs[i].Bound * time.Duration(cfg.RunsOf(scs[i])) }
+	sort.SliceStable(shared, func(a, b int) bool { return cost(shared[a]) > cost(shared[b]) })
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(shared)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				play(i)
+			}
+		}()
+	}
+	for _, i := range shared {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+
+	var total Stats
+	for _, st := range stats {
+		total.Add(st)
+	}
+	return recs, total
+}
