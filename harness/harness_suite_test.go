@@ -24,6 +24,8 @@ var (
 		"runs per scenario")
 	slowRepeat = flag.Int("closematrix.slow-repeat", 1,
 		"runs per slow scenario (label slow: linger, network), which wait out TCP's timers")
+	workers = flag.Int("closematrix.workers", harness.DefaultWorkers(),
+		"scenarios played at once (env "+harness.WorkersEnv+"); 1 plays them one by one")
 	bound = flag.Duration("closematrix.bound", harness.DefaultBound,
 		"how long a blocking call may take before it is recorded as blocked")
 	label = flag.String("closematrix.label", os.Getenv("CLOSEMATRIX_LABEL"),
@@ -65,7 +67,7 @@ func TestHarness(t *testing.T) {
 		t.Fatalf("-closematrix.view: %v", err)
 	}
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "closematrix harness")
+	RunSpecs(t, suiteName)
 }
 
 func config() harness.Config {
