@@ -27,19 +27,25 @@ func StartCapture(c Conn4) (*Capture, error) {
 	// SOCK_DGRAM: the kernel strips the link-level header, so each packet
 	// starts at its IP header. ETH_P_ALL in network byte order, as packet(7)
 	// asks of the protocol argument.
-	proto := int(htons(unix.ETH_P_ALL))
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, proto)
+	// The socket is made with protocol 0, which receives nothing (packet(7)),
+	// and only bound to ETH_P_ALL once the filter is in place, so that no
+	// other connection's packet is queued before it.
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if errors.Is(err, unix.EPERM) {
 		return nil, fmt.Errorf("%w: %v", ErrCaptureNeedsRoot, err)
 	}
 	if err != nil {
 		return nil, wrap("socket", err)
 	}
+	if err := attachConnFilter(fd, c); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
 	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: lo.Index}); err != nil {
 		unix.Close(fd)
 		return nil, wrap("bind", err)
 	}
-	// Room for everything a scenario sends, and for other loopback traffic:
+	// Room for everything a scenario sends:
 	// SO_RCVBUFFORCE (root) is not capped by net.core.rmem_max (socket(7)).
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 4<<20); err != nil {
 		unix.Close(fd)
