@@ -119,11 +119,12 @@ wine-deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wine wine64 mingw-w64 >/dev/null; }
 
-# bench: the catalogue's wall time, a scenario's median and p95, and the
-# share of time spent waiting (bounds that expired, signals), then the
-# matrix's render benchmark.
+# bench: the catalogue's wall time on RunAll's pool, then each group's
+# (Scenario.Group) played alone, with the share of the scenarios' summed time
+# spent in bounds that expired, signals and TCP's timers; then the matrix's
+# render benchmark.
 bench:
-	@$(GO) test ./harness -run '^$$' -bench Catalogue -benchtime 1x | grep -E '^(Benchmark|ok)'
+	@$(GO) test ./harness -run '^$$' -bench Catalogue -benchtime 1x | grep -E '^(Benchmark|ok|group|catalogue)'
 	@$(GO) test ./matrix -run '^$$' -bench RenderHTML -benchmem | grep -E '^(Benchmark|ok)'
 
 clean:
