@@ -83,14 +83,16 @@ check-parallel: $(BIN)/harness.test $(CLOSEMATRIX)
 
 # check-repeat: N concurrent runs of the whole catalogue (REPEAT runs per
 # scenario each), every one against the committed results/$(LABEL).json:
-# closematrix diff counts a cell whose outcome or variants differ.
+# closematrix diff counts a cell whose outcome or variants differ. KEEP=DIR
+# keeps the result files that differ there.
 N ?= 20
 check-repeat: $(BIN)/harness.test $(CLOSEMATRIX)
 	@tmp=$$(mktemp -d) && cd harness && fail=0 && \
 	for i in $$(seq $(N)); do \
 	  $(BIN)/harness.test -test.run '^TestHarness$$' -ginkgo.no-color -closematrix.repeat=$(REPEAT) \
 	    -closematrix.out=$$tmp/$$i.json >/dev/null || fail=1; \
-	  $(CLOSEMATRIX) diff $(RESULTS)/$(LABEL).json $$tmp/$$i.json >$$tmp/$$i.diff || { fail=1; cat $$tmp/$$i.diff; }; \
+	  $(CLOSEMATRIX) diff $(RESULTS)/$(LABEL).json $$tmp/$$i.json >$$tmp/$$i.diff || { fail=1; cat $$tmp/$$i.diff; \
+	    [ -z "$(KEEP)" ] || cp $$tmp/$$i.json $(KEEP)/repeat-$$i.json; }; \
 	done; \
 	[ $$fail = 0 ] && echo "$(N) concurrent runs recorded what results/$(LABEL).json records"; \
 	rm -rf $$tmp; exit $$fail

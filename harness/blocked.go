@@ -51,6 +51,58 @@ const quietSpan = time.Millisecond
 // pollEvery is how often the signals are read while a call is awaited.
 const pollEvery = 250 * time.Microsecond
 
+// unscheduledGrace is how much longer than its bound a call may take while
+// its thread has not reached the kernel call: the bound covers a
+// descheduled thread (Config.Bound), and on a loaded machine a thread can
+// wait longer than that for a CPU, or for the Go scheduler to run its
+// preempted goroutine again, without being blocked at all. A blocked call
+// sleeps in the kernel; only that is recorded as blocked.
+const unscheduledGrace = setupBound
+
+// awaitScheduled, after c's bound expired, waits while the OS shows c's
+// thread not asleep in a system call (probes.AsleepInCall: Linux), within
+// unscheduledGrace. It reports the call's result if it returned meanwhile.
+func (r *run) awaitScheduled(c *call) (probes.Outcome, bool) {
+	start := time.Now()
+	defer func() { c.waited += time.Since(start) }()
+	for time.Since(start) < unscheduledGrace && c.tid != 0 {
+		if in, err := probes.AsleepInCall(c.tid); err != nil || in {
+			break
+		}
+		if o, ok := c.awaitFor(pollEvery); ok {
+			return o, true
+		}
+	}
+	if c.finished() {
+		return *c.res, true
+	}
+	return blockedOutcome, false
+}
+
+// settling reports whether what s waits for to settle is still on its way,
+// so that a settle that ran out of time may go on: received packets wait
+// for the kernel to process them (probes.LoopbackIdle), or s has less than a
+// window queued — sent, then, and waiting only for its ACK, which the
+// receiver may delay (RFC 1122 §4.2.3.2; Linux acks a FIN late too, in
+// pingpong mode: net/ipv4/tcp_input.c, tcp_fin) and whose timer a loaded
+// machine runs late. A queue of a window or more waits for the receiver to
+// read and will not settle by itself: no more time for it.
+func settling(s Endpoint) bool {
+	if idle, err := probes.LoopbackIdle(); err == nil && !idle {
+		return true
+	}
+	fl, ok := s.(flighter)
+	if !ok {
+		return false
+	}
+	f, err := fl.Flight()
+	return err == nil && f.Queued > 0 && f.Queued < settleWindow
+}
+
+// settleWindow is less than any receive window Linux offers on loopback
+// (tcp_rmem's default 128 KiB and up; tcp(7)).
+const settleWindow = 64 << 10
+
 // blockedBySignal reports whether the run may conclude blocked from signals.
 func (r *run) blockedBySignal() bool {
 	return !r.sc.Slow() && !r.sc.Has(UserTimeout) && !r.sc.Has(Linger2) && r.net == nil && !r.sc.Action.onNetwork()

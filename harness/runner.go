@@ -591,7 +591,11 @@ func (r *run) settle(sides ...Side) {
 		if s := r.sock[side]; s != nil {
 			// Not the scenario's own bound: a slow scenario's seconds are
 			// for its calls; what settles, settles in a round trip or two.
-			s.Settle(min(r.cfg.Bound, DefaultBound))
+			// A round trip still under way on a loaded machine (blocked.go,
+			// settling) gets more time.
+			b := min(r.cfg.Bound, DefaultBound)
+			for t := time.Now(); !s.Settle(b) && time.Since(t) >= b && settling(s) && time.Since(start) < setupBound; t = time.Now() {
+			}
 		}
 	}
 	r.stats.SignalWait += time.Since(start)
@@ -695,6 +699,9 @@ func (r *run) awaitCall(c *call) probes.Outcome {
 		o, ok, bySignal = r.awaitQuiet(c, r.cfg.Bound)
 	} else {
 		o, ok = c.await(r.cfg.Bound)
+	}
+	if !ok && !bySignal {
+		o, ok = r.awaitScheduled(c)
 	}
 	switch {
 	case bySignal:

@@ -70,6 +70,17 @@ func (l *Listener) Flight() (Flight, error) {
 // exited reads as not asleep.
 func InSyscall(tid int) (bool, error) { return inSyscall(tid) }
 
+// AsleepInCall reports whether thread tid is asleep inside a system call
+// other than those the Go runtime parks its threads in (futex(2),
+// nanosleep(2), sched_yield(2); Linux: /proc/self/task/TID/syscall and stat): a call
+// the thread makes has reached the kernel and waits there. A thread that is
+// running, waiting for a CPU, or parked by the Go runtime (its goroutine
+// preempted, or waiting for a lock) has not: whatever it was asked
+// to do has not yet had its chance. It returns an error wrapping
+// ErrUnsupported where the OS shows no thread's state; a thread that has
+// exited is not asleep.
+func AsleepInCall(tid int) (bool, error) { return asleepInCall(tid) }
+
 // LoopbackIdle reports whether no received packet waits in the kernel to be
 // processed: on Linux, every CPU's backlog of netif_rx (loopback's receive
 // path) is empty (/proc/net/softnet_stat). A segment that one end has sent

@@ -88,6 +88,32 @@ func inSyscall(tid int) (bool, error) {
 	return false, nil
 }
 
+// asleepInCall reads /proc/self/task/TID/syscall, whose first field is the
+// number of the system call the thread is in, or "running" (proc(5)), and
+// the state in its stat. The calls the Go runtime parks and spins its
+// threads in (futex, nanosleep, sched_yield: runtime/os_linux.go, futexsleep,
+// usleep, osyield) are not the thread's call.
+func asleepInCall(tid int) (bool, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/syscall", tid))
+	if err != nil {
+		return false, nil // exited
+	}
+	f := bytes.Fields(b)
+	if len(f) == 0 {
+		return false, nil
+	}
+	nr, err := strconv.Atoi(string(f[0]))
+	if err != nil || runtimeCalls[nr] {
+		return false, nil
+	}
+	return asleep(tid), nil
+}
+
+// runtimeCalls are the system calls the Go runtime parks or spins in.
+var runtimeCalls = map[int]bool{
+	unix.SYS_FUTEX: true, unix.SYS_NANOSLEEP: true, unix.SYS_CLOCK_NANOSLEEP: true, unix.SYS_SCHED_YIELD: true,
+}
+
 // loopbackIdle reads /proc/net/softnet_stat: one line per CPU, whose
 // thirteenth field (index 11) is the CPU's receive backlog, input and
 // process queues together (net/core/net-procfs.c, softnet_seq_show; kernels

@@ -15,6 +15,8 @@ func lookupFlight(Conn4) (Flight, error) { return Flight{}, errNoFlight }
 
 func inSyscall(int) (bool, error) { return false, errNoFlight }
 
+func asleepInCall(int) (bool, error) { return false, errNoFlight }
+
 func loopbackIdle() (bool, error) { return false, errNoFlight }
 
 var errNoFlight = fmt.Errorf("%w: no view of a call's or a connection's state in flight", ErrUnsupported)
