@@ -592,9 +592,11 @@ func (r *run) settle(sides ...Side) {
 			// Not the scenario's own bound: a slow scenario's seconds are
 			// for its calls; what settles, settles in a round trip or two.
 			// A round trip still under way on a loaded machine (blocked.go,
-			// settling) gets more time.
+			// settling) gets more time, but not where the network or TCP's
+			// timers are part of the scenario: there what is queued may
+			// never be acknowledged.
 			b := min(r.cfg.Bound, DefaultBound)
-			for t := time.Now(); !s.Settle(b) && time.Since(t) >= b && settling(s) && time.Since(start) < setupBound; t = time.Now() {
+			for t := time.Now(); !s.Settle(b) && time.Since(t) >= b && r.blockedBySignal() && settling(s) && time.Since(start) < setupBound; t = time.Now() {
 			}
 		}
 	}
