@@ -702,7 +702,9 @@ func (r *run) awaitCall(c *call) probes.Outcome {
 	} else {
 		o, ok = c.await(r.cfg.Bound)
 	}
-	if _, parks := r.sock[c.side].(interface{ WaitInCall(time.Duration) (bool, error) }); !ok && !bySignal && !parks {
+	if _, parks := r.sock[c.side].(interface {
+		WaitInCall(time.Duration) (bool, error)
+	}); !ok && !bySignal && !parks {
 		o, ok = r.awaitScheduled(c) // a view whose calls park in Go (gonet) has no such signal
 	}
 	switch {
