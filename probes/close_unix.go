@@ -17,7 +17,11 @@ import (
 // helper process or ip command (RunAll plays them side by side) must not
 // delay ours, so the close holds syscall.ForkLock for reading, which every
 // fork holds for writing until its child has exec'd
-// (syscall/exec_unix.go, forkExec). A close that may block for its linger
+// (syscall/exec_unix.go, forkExec) — almost: a vfork parent is let go when
+// the child replaces its memory, a moment before the child closes its
+// close-on-exec descriptors (fs/exec.c, begin_new_exec: exec_mmap, then
+// do_close_on_exec), so the close also waits, under the lock, until no
+// child still holds a copy (waitChildCopies). A close that may block for its linger
 // time (SO_LINGER on, seconds > 0) takes no lock: it would hold up every
 // process start meanwhile.
 func closeSocket(fd int) error {
@@ -26,5 +30,6 @@ func closeSocket(fd int) error {
 	}
 	syscall.ForkLock.RLock()
 	defer syscall.ForkLock.RUnlock()
+	waitChildCopies(fd)
 	return closeFD(fd)
 }
