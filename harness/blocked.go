@@ -31,7 +31,8 @@ import (
 // either unacknowledged (so counted above) or an RST, which no queue holds:
 // it waits in the CPUs' receive backlog until processed (LoopbackIdle), and
 // a packet taken from the backlog reaches its socket within the same softirq
-// pass, microseconds, which tasks do not preempt — so the runner takes two
+// pass, microseconds, which tasks do not preempt (on PREEMPT_RT kernels
+// softirqs run in threads and this margin is not guaranteed) — so the runner takes two
 // samples at least quietSpan apart, with the same states and queues, the
 // thread still asleep, and the backlog empty at both. Pure ACKs (a delayed
 // ACK) wake no recv or accept. The timers that remain, TIME_WAIT's and
@@ -44,8 +45,13 @@ import (
 // calls are not socket syscalls (Go's net parks a goroutine, so its thread
 // is never seen asleep in recvfrom); sends, which always have bytes queued;
 // and systems that show neither thread states nor queues (darwin and
-// Windows for now: probes.InSyscall and Flight return ErrUnsupported there;
-// once a thread-state signal lands behind them, this call site uses it).
+// Windows for now: probes.InSyscall, Flight and LoopbackIdle return
+// ErrUnsupported there). The call site needs nothing more when they come:
+// a per-OS inSyscall built on a thread-state signal (darwin's
+// TH_STATE_WAITING, Windows' Waiting — which, unlike Linux's, do not say
+// which call the thread waits in, so the caller must know it entered it),
+// fdFlight and lookupFlight from TCP_CONNECTION_INFO or SIO_TCP_INFO and the
+// TCP tables, and a loopbackIdle, in place of probes/flight_other.go.
 const quietSpan = time.Millisecond
 
 // pollEvery is how often the signals are read while a call is awaited.
