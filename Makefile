@@ -20,7 +20,7 @@ SUITE_FLAGS = -test.run '^TestHarness$$' -closematrix.out=$(RESULTS)/$(LABEL).js
 	-closematrix.label=$(LABEL) -closematrix.repeat=$(REPEAT) -closematrix.commit=$(COMMIT) \
 	-closematrix.runner=$(RUNNER)
 
-.PHONY: matrix run gonet render test test-unit test-parallel check-parallel check-fmt check-cross test-wine wine-deps bench time clean
+.PHONY: matrix run gonet render test test-unit test-parallel check-parallel check-repeat check-fmt check-cross test-wine wine-deps bench time clean
 
 matrix: run render
 	@$(CLOSEMATRIX) render --format text $(RESULTS)/*.json
@@ -50,7 +50,7 @@ render: $(CLOSEMATRIX)
 	@$(CLOSEMATRIX) render --format html -o $(RESULTS)/index.html $(RESULTS)/*.json
 	@echo "wrote $(RESULTS)/MATRIX.md and $(RESULTS)/index.html"
 
-test: check-fmt test-unit test-parallel check-cross
+test: check-fmt test-unit check-parallel check-cross
 
 test-unit:
 	$(GO) test -race -count=1 ./...
@@ -62,14 +62,40 @@ test-parallel:
 	$(GO) tool ginkgo -p --no-color --succinct ./harness -- -closematrix.out=$$tmp/p.json && \
 	test -s $$tmp/p.json && echo "ginkgo -p wrote $$tmp/p.json" && rm -rf $$tmp
 
-# check-parallel: ginkgo -p must record what a serial run records. Both runs
-# write a result file; closematrix diff says which cells differ (exit 1).
+# check-parallel: the concurrent runner must record what a serial one
+# records. Three runs of the suite binary's catalogue, each writing a result
+# file: one scenario at a time (-closematrix.workers=1), on RunAll's pool (the
+# default), and under ginkgo -p; closematrix diff says which cells differ
+# (exit 1). CHECK_REPEAT runs per scenario (1 keeps it cheap enough for CI).
+CHECK_REPEAT ?= 1
 check-parallel: $(BIN)/harness.test $(CLOSEMATRIX)
 	@tmp=$$(mktemp -d) && cd harness && \
-	$(BIN)/harness.test -test.run '^TestHarness$$' -ginkgo.no-color -closematrix.out=$$tmp/serial.json >/dev/null && \
-	$(GO) tool ginkgo -p --no-color --succinct . -- -closematrix.out=$$tmp/parallel.json >/dev/null && \
-	$(CLOSEMATRIX) diff $$tmp/serial.json $$tmp/parallel.json && echo "ginkgo -p recorded what the serial run recorded"; \
+	$(BIN)/harness.test -test.run '^TestHarness$$' -ginkgo.no-color -closematrix.repeat=$(CHECK_REPEAT) \
+	  -closematrix.workers=1 -closematrix.out=$$tmp/serial.json >/dev/null && \
+	$(BIN)/harness.test -test.run '^TestHarness$$' -ginkgo.no-color -closematrix.repeat=$(CHECK_REPEAT) \
+	  -closematrix.out=$$tmp/pool.json >/dev/null && \
+	$(GO) tool ginkgo -p --no-color --succinct . -- -closematrix.repeat=$(CHECK_REPEAT) \
+	  -closematrix.out=$$tmp/parallel.json >/dev/null && \
+	$(CLOSEMATRIX) diff $$tmp/serial.json $$tmp/pool.json && \
+	$(CLOSEMATRIX) diff $$tmp/serial.json $$tmp/parallel.json && \
+	echo "RunAll's pool and ginkgo -p recorded what the serial run recorded"; \
 	rc=$$?; rm -rf $$tmp; exit $$rc
+
+# check-repeat: N concurrent runs of the whole catalogue (REPEAT runs per
+# scenario each), every one against the committed results/$(LABEL).json:
+# closematrix diff counts a cell whose outcome or variants differ. KEEP=DIR
+# keeps the result files that differ there.
+N ?= 20
+check-repeat: $(BIN)/harness.test $(CLOSEMATRIX)
+	@tmp=$$(mktemp -d) && cd harness && fail=0 && \
+	for i in $$(seq $(N)); do \
+	  $(BIN)/harness.test -test.run '^TestHarness$$' -ginkgo.no-color -closematrix.repeat=$(REPEAT) \
+	    -closematrix.out=$$tmp/$$i.json >/dev/null || fail=1; \
+	  $(CLOSEMATRIX) diff $(RESULTS)/$(LABEL).json $$tmp/$$i.json >$$tmp/$$i.diff || { fail=1; cat $$tmp/$$i.diff; \
+	    [ -z "$(KEEP)" ] || cp $$tmp/$$i.json $(KEEP)/repeat-$$i.json; }; \
+	done; \
+	[ $$fail = 0 ] && echo "$(N) concurrent runs recorded what results/$(LABEL).json records"; \
+	rm -rf $$tmp; exit $$fail
 
 check-fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -119,11 +145,12 @@ wine-deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends wine wine64 mingw-w64 >/dev/null; }
 
-# bench: the catalogue's wall time, a scenario's median and p95, and the
-# share of time spent waiting (bounds that expired, signals), then the
-# matrix's render benchmarks (30 columns × 200 scenarios: budget 1 s).
+# bench: the catalogue's wall time on RunAll's pool, then each group's
+# (Scenario.Group) played alone, with the share of the scenarios' summed time
+# spent in bounds that expired, signals and TCP's timers; then the matrix's
+# render benchmarks (30 columns × 200 scenarios: budget 1 s).
 bench:
-	@$(GO) test ./harness -run '^$$' -bench Catalogue -benchtime 1x | grep -E '^(Benchmark|ok)'
+	@$(GO) test ./harness -run '^$$' -bench Catalogue -benchtime 1x | grep -E '^(Benchmark|ok|group|catalogue)'
 	@$(GO) test ./matrix -run '^$$' -bench 'RenderHTML|Publish30x200' -benchmem | grep -E '^(Benchmark|ok)'
 
 clean:

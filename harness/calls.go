@@ -68,16 +68,24 @@ func (c *call) await(bound time.Duration) (o probes.Outcome, ok bool) {
 	}
 	start := time.Now()
 	defer func() { c.waited += time.Since(start) }()
-	t := time.NewTimer(max(bound-c.waited, 0))
+	return c.awaitFor(bound - c.waited)
+}
+
+// awaitFor waits up to d for the call's result, not counting it as waited.
+func (c *call) awaitFor(d time.Duration) (o probes.Outcome, ok bool) {
+	t := time.NewTimer(max(d, 0))
 	defer t.Stop()
 	select {
 	case o := <-c.done:
 		c.res = &o
 		return o, true
 	case <-t.C:
-		return probes.Outcome{Class: schema.ClassBlocked}, false
+		return blockedOutcome, false
 	}
 }
+
+// blockedOutcome is the observation of a call that had not returned.
+var blockedOutcome = probes.Outcome{Class: schema.ClassBlocked}
 
 // reap waits, within one overall bound, for every call to return. It names
 // the calls that did not: their threads are lost, and the run is an error.

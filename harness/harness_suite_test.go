@@ -48,7 +48,7 @@ func TestHarness(t *testing.T) {
 		t.Fatal(err)
 	}
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "closematrix harness")
+	RunSpecs(t, suiteName)
 }
 
 func config() harness.Config { return opts.Config() }

@@ -11,28 +11,26 @@ import (
 	"github.com/closematrix/closematrix/probes"
 )
 
-// TestNoLeaks plays the whole catalogue once and checks that it leaves no
-// descriptor, thread, child process, listening socket or network namespace
-// behind, nor a readiness registration or asynchronous recv: the
+// TestNoLeaks plays the whole catalogue once, concurrently as RunAll does,
+// and checks that it leaves no descriptor, thread, child process, listening
+// socket, network namespace, readiness registration or asynchronous recv behind: the
 // descriptor count returns to where it was, every thread a call ran on has
 // exited, the thread count has not grown beyond the runtime's own idle
-// threads, no helper process is left, and the system has no more listening
-// sockets than before.
+// threads, no helper process is left, the system has no more listening
+// sockets than before, and probes.Outstanding is back to where it was.
 func TestNoLeaks(t *testing.T) {
-	// Warm up the runtime's thread pool (GC workers, sysmon, an idle M or
-	// two) so that it does not count as ours.
-	Run(Catalogue()[0], Config{Repeat: 1})
+	// Warm up the runtime's thread pool (GC workers, sysmon, the idle Ms
+	// that concurrent blocking syscalls leave parked) so that it does not
+	// count as ours: a concurrent pass over a slice of the catalogue.
+	workers := DefaultWorkers()
+	RunAll(Catalogue()[:min(2*workers, len(Catalogue()))], Config{Repeat: 1}, RunOptions{Workers: workers})
 	runtime.GC()
 	fds, threads := count(t, "fd"), count(t, "task")
 	listeningBefore := listening(t)
 	netnsBefore := namedNetns()
 	outstandingBefore := probes.Outstanding()
 
-	var stats Stats
-	for _, sc := range Catalogue() {
-		_, st := Run(sc, Config{Repeat: 1})
-		stats.Add(st)
-	}
+	_, stats := RunAll(Catalogue(), Config{Repeat: 1}, RunOptions{Workers: workers})
 	if len(stats.Threads) == 0 {
 		t.Fatal("no call threads recorded: nothing was checked")
 	}
@@ -71,12 +69,13 @@ func TestNoLeaks(t *testing.T) {
 	if got := count(t, "fd"); got != fds {
 		t.Errorf("descriptors: %d before, %d after", fds, got)
 	}
-	// The runtime may start an idle thread of its own for the test's own
-	// blocking calls; more than GOMAXPROCS new ones would be ours.
-	if got := count(t, "task"); got > threads+runtime.GOMAXPROCS(0) {
+	// The runtime may start idle threads of its own for blocking calls (up
+	// to one per worker beyond the warm-up's, and GOMAXPROCS); more would be
+	// ours. Every call's own thread was checked by id above.
+	if got := count(t, "task"); got > threads+runtime.GOMAXPROCS(0)+workers {
 		t.Errorf("threads: %d before, %d after", threads, got)
 	}
-	t.Logf("%d call threads, all exited; %d descriptors; %d→%d threads", len(stats.Threads), fds, threads, count(t, "task"))
+	t.Logf("%d call threads, all exited; %d descriptors; %d→%d threads; %d outstanding async operations", len(stats.Threads), fds, threads, count(t, "task"), probes.Outstanding())
 }
 
 func count(t *testing.T, dir string) int {

@@ -76,3 +76,6 @@ func (l *listenerActor) State() (string, error)     { return "", errListener }
 func (l *listenerActor) Poll() (string, error)      { return "", errListener }
 func (l *listenerActor) SoError() probes.Outcome    { return probes.Outcome{Class: schema.ClassOK} }
 func (l *listenerActor) Conn() probes.Conn4         { return probes.Conn4{} }
+
+// Flight is the listener's accept queue and state (blocked.go).
+func (l *listenerActor) Flight() (probes.Flight, error) { return l.ln.Flight() }

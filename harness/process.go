@@ -252,3 +252,6 @@ func (a *remoteActor) Closed() bool {
 	defer a.mu.Unlock()
 	return a.exited || a.ending
 }
+
+// Flight is the helper's connection's queues, by 4-tuple (blocked.go).
+func (a *remoteActor) Flight() (probes.Flight, error) { return probes.ConnFlight(a.conn) }

@@ -305,6 +305,73 @@ func (s Scenario) Labels() []string {
 // its own); it runs Config.SlowRepeat times.
 func (s Scenario) Slow() bool { return s.Bound > 0 }
 
+// Alone reports whether the scenario needs the process to itself, so that
+// RunAll plays it while no other scenario runs: it calls a socket after
+// closing it (use after close). The stale descriptor number must stay
+// unused until that call, or the call would be another scenario's socket's;
+// probes keeps our own new sockets off it only while the call is made
+// (fdMu, staleIsFree), and reports the probe as not made when the number
+// was taken before — which, with other scenarios opening sockets meanwhile,
+// it is. Everything else shares the machine: each scenario has its own
+// sockets and threads, its own helper process (kill and exit are per
+// process), its own pair of network namespaces, and a capture filtered to
+// its own 4-tuple; state lookups are by 4-tuple.
+func (s Scenario) Alone() bool {
+	closed := map[Side]bool{Actor: s.Action.closes()}
+	for _, st := range s.Steps {
+		switch st.Op {
+		case CloseOp:
+			closed[st.Side] = true
+		case Send, Recv, Drain, Poll:
+			if closed[st.Side] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// closes reports whether the action closes the actor's socket: abort, and
+// every action named for close (close, listener-close, cancel-then-close).
+func (a Action) closes() bool {
+	return a == Abort || strings.HasSuffix(string(a), string(Close))
+}
+
+// Group is the part of the catalogue the scenario belongs to, derived from
+// its data, for `make bench`'s per-group figures: network, processes,
+// listeners, event loops, wire, core, senders, sequences.
+func (s Scenario) Group() string {
+	switch {
+	case s.Action.onNetwork():
+		return "network"
+	case s.Action.inProcess():
+		return "processes"
+	case s.Action.onListener():
+		return "listeners"
+	case strings.HasSuffix(string(s.Posture), "pending-recv") || s.hasOp("events", "pending-recv"):
+		return "event loops" // issue 10's postures and steps
+	case s.hasOp(Wire):
+		return "wire"
+	case s.Core:
+		return "core"
+	case s.Posture == PeerBlockedSend || s.Has(UnsentAtActor):
+		return "senders"
+	}
+	return "sequences"
+}
+
+// hasOp reports whether one of the scenario's steps is one of ops.
+func (s Scenario) hasOp(ops ...Op) bool {
+	for _, st := range s.Steps {
+		for _, op := range ops {
+			if st.Op == op {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Has reports whether the scenario has setup su.
 func (s Scenario) Has(su Setup) bool {
 	for _, x := range s.Setup {

@@ -2,8 +2,11 @@ package harness_test
 
 import (
 	"encoding/json"
+	"regexp"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
 	"github.com/closematrix/closematrix/harness"
@@ -29,7 +32,10 @@ var _ = Describe("the core catalogue", func() {
 	}
 
 	DescribeTable("scenario", func(sc harness.Scenario) {
-		rec, _ := harness.Run(sc, config())
+		rec, ok := prerun[sc.ID]
+		if !ok {
+			rec, _ = harness.Run(sc, config())
+		}
 		b, err := json.Marshal(rec)
 		Expect(err).NotTo(HaveOccurred())
 		AddReportEntry(recordEntry, string(b), ReportEntryVisibilityNever)
@@ -61,6 +67,47 @@ var _ = Describe("the core catalogue", func() {
 			Expect(stepClass(rec, name)).To(Equal(class), "%s %s", sc.ID, name)
 		}
 	}, entries)
+})
+
+// suiteName and specText are how Ginkgo names a scenario's spec for -focus
+// and -skip: the suite's description, the containers' texts, the entry's.
+const suiteName = "closematrix harness"
+
+func specText(sc harness.Scenario) string { return suiteName + " the core catalogue scenario " + sc.ID }
+
+// prerun holds the records of the scenarios this process will run, played up
+// front on harness.RunAll's pool (go test, serial ginkgo); each spec then
+// checks and reports its own. Under ginkgo -p the processes take specs one at
+// a time from Ginkgo's server, so none knows its share up front: there each
+// spec plays its scenario, and the processes are the concurrency.
+var prerun map[string]schema.Scenario
+
+var _ = BeforeSuite(func() {
+	suite, _ := GinkgoConfiguration()
+	if suite.ParallelTotal > 1 || suite.DryRun || len(suite.FocusFiles) > 0 || len(suite.SkipFiles) > 0 {
+		return // file filters: the specs' locations are Ginkgo's to match; each spec plays its own
+	}
+	labels, err := types.ParseLabelFilter(suite.LabelFilter)
+	Expect(err).NotTo(HaveOccurred(), "-ginkgo.label-filter")
+	var focus, skip *regexp.Regexp
+	if len(suite.FocusStrings) > 0 {
+		focus = regexp.MustCompile(strings.Join(suite.FocusStrings, "|"))
+	}
+	if len(suite.SkipStrings) > 0 {
+		skip = regexp.MustCompile(strings.Join(suite.SkipStrings, "|"))
+	}
+	var scs []harness.Scenario
+	for _, sc := range harness.Catalogue() {
+		text := specText(sc)
+		if labels(sc.Labels()) && (focus == nil || focus.MatchString(text)) && (skip == nil || !skip.MatchString(text)) {
+			scs = append(scs, sc)
+		}
+	}
+	recs, _ := harness.RunAll(scs, config(), opts.RunOptions(nil))
+	prerun = map[string]schema.Scenario{}
+	for _, rec := range recs {
+		prerun[rec.ID] = rec
+	}
 })
 
 func stepClass(rec schema.Scenario, name string) schema.Class {

@@ -3,6 +3,7 @@ package harness
 import (
 	"fmt"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/closematrix/closematrix/probes"
@@ -65,6 +66,24 @@ type gonetConn = gonet.Conn
 type goNetConn struct {
 	*gonetConn
 	calls atomic.Int32
+}
+
+// Close closes while no process is being started, as probes' own sockets do
+// (probes/close_unix.go): a child between fork and exec would keep the
+// socket open. Go's net has no lingering close in this catalogue (it cannot
+// leave data unsent: ErrNotInView), so the close does not block.
+func (c *goNetConn) Close() probes.Outcome {
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
+	return c.gonetConn.Close()
+}
+
+// Close closes the listener while no process is being started (see
+// goNetConn.Close).
+func (l goNetListener) Close() error {
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
+	return l.Listener.Close()
 }
 
 func (c *goNetConn) Send(p []byte) probes.Outcome {

@@ -126,7 +126,7 @@ func (l *Listener) Close() error {
 		return nil
 	}
 	l.closed = true
-	return closeFD(l.fd)
+	return closeSocket(l.fd)
 }
 
 // Dial wraps socket(2) and a blocking connect(2) to the loopback address of f.
@@ -262,7 +262,7 @@ func (s *Socket) Close() Outcome {
 	}
 	s.closed = true
 	s.mu.Unlock()
-	return okOrErr(closeFD(s.fd))
+	return okOrErr(closeSocket(s.fd))
 }
 
 // SetLinger wraps setsockopt(SO_LINGER). SetLinger(true, 0) makes close abortive:

@@ -32,28 +32,25 @@ func StartCapture(c Conn4) (*Capture, error) {
 	// SOCK_DGRAM: the kernel strips the link-level header, so each packet
 	// starts at its IP header. ETH_P_ALL in network byte order, as packet(7)
 	// asks of the protocol argument.
-	proto := int(htons(unix.ETH_P_ALL))
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, proto)
+	// The socket is made with protocol 0, which receives nothing (packet(7)),
+	// and only bound to ETH_P_ALL once the filter is in place, so that no
+	// other connection's packet is queued before it.
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
 	if errors.Is(err, unix.EPERM) {
 		return nil, fmt.Errorf("%w: %v", ErrCaptureNeedsRoot, err)
 	}
 	if err != nil {
 		return nil, wrap("socket", err)
 	}
-	// Only this connection's segments are queued: on a busy loopback (other
-	// tests, other programs) the queue would otherwise fill with theirs and
-	// drop ours. Attached before bind, so no other packet is queued first.
-	prog := portFilter(c.Local.Port(), c.Remote.Port())
-	if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER,
-		&unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}); err != nil {
+	if err := attachConnFilter(fd, c); err != nil {
 		unix.Close(fd)
-		return nil, wrap("setsockopt SO_ATTACH_FILTER", err)
+		return nil, err
 	}
 	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: lo.Index}); err != nil {
 		unix.Close(fd)
 		return nil, wrap("bind", err)
 	}
-	// Room for everything a scenario sends, and for other loopback traffic:
+	// Room for everything a scenario sends:
 	// SO_RCVBUFFORCE (root) is not capped by net.core.rmem_max (socket(7)).
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 4<<20); err != nil {
 		unix.Close(fd)
@@ -170,50 +167,6 @@ func parseTCP(p []byte) (src, dst netip.AddrPort, seg Segment, ok bool) {
 	src = netip.AddrPortFrom(sa, binary.BigEndian.Uint16(tcp[0:2]))
 	dst = netip.AddrPortFrom(da, binary.BigEndian.Uint16(tcp[2:4]))
 	return src, dst, seg, true
-}
-
-// portFilter is a classic BPF program (Documentation/networking/filter.rst)
-// that accepts the TCP segments between ports a and b, either way, over IPv4
-// or IPv6, and drops every other packet. A SOCK_DGRAM packet socket hands
-// the filter the packet from its IP header. The addresses are checked again
-// by parseTCP; IPv6 extension headers do not occur on our loopback traffic.
-func portFilter(a, b uint16) []unix.SockFilter {
-	const (
-		ldB    = unix.BPF_LD | unix.BPF_B | unix.BPF_ABS
-		ldXH   = unix.BPF_LD | unix.BPF_H | unix.BPF_IND  // A = the half-word at X+k
-		ldXMSH = unix.BPF_LDX | unix.BPF_B | unix.BPF_MSH // X = 4*(byte at k & 0xf): IPv4's header length
-		ldXImm = unix.BPF_LDX | unix.BPF_IMM
-		jeq    = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
-		ja     = unix.BPF_JMP | unix.BPF_JA
-		rsh    = unix.BPF_ALU | unix.BPF_RSH | unix.BPF_K
-		ret    = unix.BPF_RET | unix.BPF_K
-		tcp    = unix.IPPROTO_TCP
-		accept = 0x40000 // up to 256 KiB of the packet
-	)
-	A, B := uint32(a), uint32(b)
-	// Jumps are relative: the target is the next instruction plus the offset.
-	return []unix.SockFilter{
-		{Code: ldB, K: 0},               //  0: the version nibble
-		{Code: rsh, K: 4},               //  1
-		{Code: jeq, Jf: 4, K: 4},        //  2: IPv4, else 7
-		{Code: ldB, K: 9},               //  3: IPv4's protocol
-		{Code: jeq, Jf: 14, K: tcp},     //  4: else drop
-		{Code: ldXMSH, K: 0},            //  5: X = the TCP header's offset
-		{Code: ja, K: 4},                //  6: to 11
-		{Code: jeq, Jf: 11, K: 6},       //  7: IPv6, else drop
-		{Code: ldB, K: 6},               //  8: IPv6's next header
-		{Code: jeq, Jf: 9, K: tcp},      //  9: else drop
-		{Code: ldXImm, K: 40},           // 10: X = the TCP header's offset
-		{Code: ldXH, K: 0},              // 11: source port
-		{Code: jeq, Jf: 2, K: A},        // 12: from a, else 15
-		{Code: ldXH, K: 2},              // 13: destination port
-		{Code: jeq, Jt: 3, Jf: 4, K: B}, // 14: to b: accept, else drop
-		{Code: jeq, Jf: 3, K: B},        // 15: from b, else drop
-		{Code: ldXH, K: 2},              // 16: destination port
-		{Code: jeq, Jf: 1, K: A},        // 17: to a: accept, else drop
-		{Code: ret, K: accept},          // 18
-		{Code: ret, K: 0},               // 19: drop
-	}
 }
 
 // htons puts v in network byte order, whatever the host's order.
