@@ -101,10 +101,10 @@ check-fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# Windows and darwin code must vet and every package's tests must compile for
-# both, here, before any runner sees them.
+# Windows, darwin and FreeBSD code must vet and every package's tests must compile for
+# each, here, before any runner sees them.
 check-cross:
-	@for os in windows darwin; do \
+	@for os in windows darwin freebsd; do \
 	  echo "GOOS=$$os go vet ./... && go test -c ./..."; \
 	  GOOS=$$os GOARCH=amd64 $(GO) vet ./... || exit 1; \
 	  tmp=$$(mktemp -d); GOOS=$$os GOARCH=amd64 $(GO) test -c -o $$tmp/ ./... || { rm -rf $$tmp; exit 1; }; \

@@ -32,7 +32,9 @@ var core = []body{
 	// peer.events is what the peer's event loop is woken with by the FIN;
 	// peer.events#2, read after the peer's send met the RST, whether the
 	// same edge-triggered registration gets a new edge for the RST
-	// (the question of libuv#3449).
+	// (the question of libuv#3449). Wine 8 (observed): AFD_POLL_DISCONNECT,
+	// then a new edge AFD_POLL_ABORT; Wine's afd.c test_poll (run on
+	// Windows by Wine's test bot) expects the same bits for a FIN and an RST.
 	{Close, "idle", nil, Idle, "peer.events peer.recv peer.send peer.events#2 peer.send#2 peer.recv#2",
 		"close with nothing in flight",
 		"Orderly release (RFC 793 §3.5): the peer reads end of stream; its first send is accepted, " +
@@ -258,11 +260,20 @@ const pendingSteps = "actor.state peer.state actor.pending-recv peer.recv"
 // so they are skipped there) when the action happens. Each of the actor's
 // is also played with its segments captured (-wire).
 var eventLoops = []body{
+	// Wine 8 (observed): the pending recv completes with ERROR_HANDLES_CLOSED
+	// 676, WSAGetOverlappedResult says WSAENOTSOCK 10038 (the handle is gone
+	// when it is asked), and the peer reads end of stream: a FIN. Wine's
+	// sock.c test_completion_port (the AcceptEx cases: an operation pending
+	// on a socket that is closed completes with ERROR_OPERATION_ABORTED) and
+	// libuv#3034 (an RST reaches the peer) say Windows differs on both.
 	{Close, "own-pending-recv", nil, OwnPendingRecv, pendingSteps,
 		"close with an asynchronous recv pending on the actor's socket",
 		"libuv#3034 (fixed by #3036) and JDK-8358764: on Windows, closesocket with an overlapped read pending sends RST, not FIN. " +
 			"liburing#932 (also #568, #1048): close() does not complete an io_uring recv in flight, and no FIN leaves while it is pending. " +
 			"Where the recv completes, with what code, and what the peer sees."},
+	// Wine 8 (observed): as close above, ERROR_HANDLES_CLOSED 676, and the
+	// peer reads end of stream although linger 0 asks for RST (Wine's abort
+	// reads the same in abort/idle).
 	{Abort, "own-pending-recv", []Setup{Linger0}, OwnPendingRecv, pendingSteps,
 		"abortive close with an asynchronous recv pending on the actor's socket",
 		"Linger 0 asks for RST: does it leave while the recv holds the socket (liburing#932), and how does the recv complete " +
@@ -283,6 +294,11 @@ var eventLoops = []body{
 	{Close, "peer-pending-recv", nil, PeerPendingRecv, "actor.state peer.state peer.pending-recv peer.recv peer.send",
 		"close while the peer has an asynchronous recv pending",
 		"The FIN completes the peer's pending recv: with 0 bytes (end of stream) on every completion API?"},
+	// Wine 8 (observed) agrees with sock.c test_completion_port on the
+	// pending recv: ERROR_NETNAME_DELETED 64 from GetQueuedCompletionStatus,
+	// WSAECONNRESET 10054 from WSAGetOverlappedResult. The recv after it
+	// reads end of stream; sock.c test_completion_port ("hard shutdown")
+	// expects a WSARecv posted after the reset to fail with WSAECONNRESET.
 	{Abort, "peer-pending-recv", []Setup{Linger0}, PeerPendingRecv, "actor.state peer.state peer.pending-recv peer.recv peer.send",
 		"abortive close while the peer has an asynchronous recv pending",
 		"The RST completes the peer's pending recv with an error: io_uring's -ECONNRESET; on IOCP GetQueuedCompletionStatus says " +
