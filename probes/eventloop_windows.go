@@ -391,7 +391,12 @@ func (w *afdWatch) reap(ms uint32) (i int, events uint32, done bool, err error) 
 	case st >= 0xC0000000: // NT_ERROR (ntdef.h): severity error
 		return i, 0, true, &ntError{op: "IOCTL_AFD_POLL completion", status: st}
 	}
-	if op.info.NumberOfHandles >= 1 {
+	// The output shares the input's buffer (wepoll, mio): only what the
+	// driver wrote (the IO_STATUS_BLOCK's Information, InternalHigh here)
+	// is an answer. A completion that wrote no handle entry leaves the
+	// requested mask in place, which must not read as delivered events.
+	written := op.ov.InternalHigh
+	if op.info.NumberOfHandles >= 1 && written >= unsafe.Offsetof(op.info.Handles)+unsafe.Sizeof(op.info.Handles[0]) {
 		w.status = op.info.Handles[0].Status
 		return i, op.info.Handles[0].Events, true, nil
 	}
