@@ -60,6 +60,7 @@ func TestParseBadInput(t *testing.T) {
 		{"empty class", strings.Replace(minimal, `"class":"eof"`, `"class":""`, 1), "outcome.class is empty"},
 		{"control char in class", strings.Replace(minimal, `"class":"eof"`, `"class":"e\u0007of"`, 1), "control characters"},
 		{"long errno", strings.Replace(minimal, `"class":"eof"`, `"class":"reset","errno":"`+strings.Repeat("E", 100)+`"`, 1), "longer than 64 bytes"},
+		{"long events cell", strings.Replace(strings.Replace(minimal, `"name":"peer.recv"`, `"name":"peer.events"`, 1), `"class":"eof"`, `"class":"`+strings.Repeat("EVFILT_READ[EV_EOF] ", 13)+`"`, 1), "longer than 256 bytes"},
 		{"zero-count variant", strings.Replace(minimal, `"outcome":{"class":"eof"}`, `"outcome":{"class":"eof"},"variants":[{"class":"eof","count":0}]`, 1), "count 0"},
 		{"duplicate step", strings.Replace(minimal, `"steps":[`, `"steps":[{"name":"peer.recv","outcome":{"class":"eof"}},`, 1), "peer.recv: duplicate step name"},
 		{"duplicate scenario", strings.Replace(minimal, `"scenarios":[`, `"scenarios":[{"id":"v4/close/idle","status":"skipped"},`, 1), "scenarios[1] v4/close/idle: duplicate id, also scenarios[0]"},
@@ -190,6 +191,19 @@ func TestParseSchemas(t *testing.T) {
 
 // TestSegmentsValidated: a wire step's segments are held to the same rules
 // as other words; negative numbers are refused.
+// A kqueue read is a sentence of native names, longer than a word: it loads.
+func TestKqueueEventsCellLoads(t *testing.T) {
+	kq := "EVFILT_READ[EV_EOF fflags=ECONNRESET data=0] EVFILT_WRITE[EV_EOF data=146988]"
+	data := strings.Replace(strings.Replace(minimal, `"name":"peer.recv"`, `"name":"peer.events"`, 1), `"class":"eof"`, `"class":"`+kq+`"`, 1)
+	f, err := Parse("kq.json", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Scenarios[0].Steps[0].Outcome.Class; string(got) != kq {
+		t.Errorf("class %q", got)
+	}
+}
+
 func TestSegmentsValidated(t *testing.T) {
 	const base = `{"schema":1,"platform":{"label":"l","os":"linux"},"scenarios":[{"id":"v4/close/x","status":"observed","steps":[` +
 		`{"name":"wire.peer","outcome":{"class":"FIN"},"segments":[%s]}]}]}`
