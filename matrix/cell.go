@@ -3,6 +3,7 @@ package matrix
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -216,11 +217,7 @@ func shortOutcome(o schema.Outcome, observation bool) string {
 	if _, call := classMarks[o.Class]; !call || observation {
 		// An observation's own words (a state, poll events, segments): a
 		// pending SO_ERROR beside them is in the full outcome.
-		s := string(o.Class)
-		if strings.HasPrefix(s, "POLL") { // POLLIN|POLLOUT → IN|OUT
-			s = strings.ReplaceAll(s, "POLL", "")
-		}
-		return s
+		return shortWords(string(o.Class))
 	}
 	if e := o.Errno; e != "" {
 		if i := strings.LastIndex(e, "→"); i >= 0 { // Go's error chain: the link the OS gave
@@ -246,6 +243,30 @@ func shortOutcome(o schema.Outcome, observation bool) string {
 		return "ok"
 	}
 	return string(o.Class)
+}
+
+// kqueueData is the data= field of a kqueue filter, which the compact form
+// leaves to the full outcome.
+var kqueueData = regexp.MustCompile(` ?data=-?[0-9]+`)
+
+// shortWords shortens an observation's native names without losing which
+// they are: the API's prefix goes, the row's step says which API it was.
+// POLLIN|POLLOUT → IN|OUT, EPOLLIN|EPOLLRDHUP → IN|RDHUP,
+// AFD_POLL_DISCONNECT → DISCONNECT, EVFILT_READ[EV_EOF fflags=ECONNRESET
+// data=0] EVFILT_WRITE[data=8] → R[EOF ECONNRESET] W[].
+func shortWords(s string) string {
+	switch {
+	case strings.HasPrefix(s, "POLL"):
+		return strings.ReplaceAll(s, "POLL", "")
+	case strings.HasPrefix(s, "EPOLL"):
+		return strings.ReplaceAll(s, "EPOLL", "")
+	case strings.HasPrefix(s, "AFD_POLL_"):
+		return strings.ReplaceAll(s, "AFD_POLL_", "")
+	case strings.HasPrefix(s, "EVFILT_"):
+		s = kqueueData.ReplaceAllString(s, "")
+		return strings.NewReplacer("EVFILT_READ", "R", "EVFILT_WRITE", "W", "EV_", "", "fflags=", "").Replace(s)
+	}
+	return s
 }
 
 // classMarks is each class's symbol: colour is not the only carrier of a
