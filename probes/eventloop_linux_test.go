@@ -26,10 +26,9 @@ import (
 func noLeaks(t *testing.T) {
 	t.Helper()
 	fds, maps := openFDs(t), uringMappings(t)
-	out := Outstanding()
 	t.Cleanup(func() {
-		if got := Outstanding(); got != out {
-			t.Errorf("Outstanding() = %d at the end, %d at the start", got, out)
+		if got := Outstanding(); got != 0 {
+			t.Errorf("Outstanding() = %d at the end, want 0", got)
 		}
 		if got := openFDs(t); got != fds {
 			t.Errorf("%d descriptors open at the end, %d at the start", got, fds)
@@ -609,5 +608,47 @@ func TestUringCompletionClass(t *testing.T) {
 		if o := c.Outcome(); o.Class != tc.class || o.Code != int(tc.errno) {
 			t.Errorf("Outcome of %+v = %s", c, o)
 		}
+	}
+}
+
+// TestEventFDsAboveFloor: the epoll and ring descriptors follow the sockets'
+// rules (newEventFD): above fdFloor and close-on-exec.
+func TestEventFDsAboveFloor(t *testing.T) {
+	noLeaks(t)
+	_, s := loopPair(t, V4)
+	w := watch(t, s)
+	a := startRecvT(t, s)
+	for what, fd := range map[string]int{"epoll": w.impl.(*epollWatch).epfd, "ring": a.impl.(*uringRecv).r.fd} {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if fd < fdFloor || err != nil || flags&unix.FD_CLOEXEC == 0 {
+			t.Errorf("%s descriptor %d: floor %d, F_GETFD %#x %v; want above the floor, FD_CLOEXEC", what, fd, fdFloor, flags, err)
+		}
+	}
+}
+
+// TestUringUnreapable: a recv that close cannot reap (its cancel made a
+// NOP here) gives an error after uringReapBound, not a hang, and still
+// frees the ring and its descriptor.
+func TestUringUnreapable(t *testing.T) {
+	noLeaks(t)
+	_, s := loopPair(t, V4)
+	a, err := s.StartRecv(64)
+	if errors.Is(err, ErrAsyncUnavailable) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(op uint8, d time.Duration) { uringCancelOpcode, uringReapBound = op, d }(uringCancelOpcode, uringReapBound)
+	uringCancelOpcode, uringReapBound = uringOpNop, 50*time.Millisecond
+	u := a.impl.(*uringRecv)
+	start := time.Now()
+	err = a.Close()
+	t.Logf("Close after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	if err == nil || time.Since(start) > time.Second {
+		t.Fatalf("Close of an unreapable recv: %v after %v, want an error after %v", err, time.Since(start), uringReapBound)
+	}
+	if err2 := u.close(); err2 == nil || err2.Error() != err.Error() {
+		t.Errorf("second close: %v, want the first's error", err2)
 	}
 }

@@ -110,8 +110,10 @@ const (
 	uringFeatSingleMmap = 1 << 0
 	uringFeatFastPoll   = 1 << 5
 
-	// enum io_uring_op: IORING_OP_ASYNC_CANCEL (5.5) cancels the request
-	// whose user_data is in addr; IORING_OP_RECV (5.6) is recv(2).
+	// enum io_uring_op: IORING_OP_NOP does nothing; IORING_OP_ASYNC_CANCEL
+	// (5.5) cancels the request whose user_data is in addr; IORING_OP_RECV
+	// (5.6) is recv(2).
+	uringOpNop         = 0
 	uringOpAsyncCancel = 14
 	uringOpRecv        = 27
 )
