@@ -652,3 +652,26 @@ func TestUringUnreapable(t *testing.T) {
 		t.Errorf("second close: %v, want the first's error", err2)
 	}
 }
+
+// TestUringSeparateMappings: the ring mapped as kernels before 5.4 need it,
+// SQ and CQ rings apart (IORING_OFF_CQ_RING), which later kernels still
+// accept: the features bit IORING_FEAT_SINGLE_MMAP is hidden from newRing.
+func TestUringSeparateMappings(t *testing.T) {
+	noLeaks(t)
+	orig := uringSetup
+	defer func() { uringSetup = orig }()
+	uringSetup = func(entries uint32, p *uringParams) (int, error) {
+		fd, err := orig(entries, p)
+		p.features &^= uringFeatSingleMmap
+		return fd, err
+	}
+	c, s := loopPair(t, V4)
+	a := startRecvT(t, s)
+	if u := a.impl.(*uringRecv); &u.r.cq[0] == &u.r.sq[0] {
+		t.Fatal("one mapping for both rings")
+	}
+	c.Send([]byte("abc"))
+	if got := waitDone(t, a, "separate mappings").Outcome(); got != (Outcome{Class: schema.ClassData, N: 3}) {
+		t.Errorf("completion %s, want data 3", got)
+	}
+}
