@@ -31,7 +31,7 @@ var core = []body{
 	// peer.events is what the peer's event loop is woken with by the FIN;
 	// peer.events#2, read after the peer's send met the RST, whether the
 	// same edge-triggered registration gets a new edge for the RST
-	// (libuv#3449: libuv missed the reset after the FIN's edge).
+	// (the question of libuv#3449).
 	{Close, "idle", nil, Idle, "peer.events peer.recv peer.send peer.events#2 peer.send#2 peer.recv#2",
 		"close with nothing in flight",
 		"Orderly release (RFC 793 §3.5): the peer reads end of stream; its first send is accepted, " +
@@ -47,7 +47,7 @@ var core = []body{
 	{Close, "unread-at-actor", []Setup{UnreadAtActor}, Idle, "peer.events peer.recv peer.send peer.send#2",
 		"close with data the actor never read",
 		"RFC 2525 §2.17: closing with unread received data sends RST, not FIN, so the peer sees a reset rather than end of stream; " +
-			"peer.events is what the RST wakes its event loop with (EPOLLERR, AFD_POLL_ABORT, EV_EOF with fflags)."},
+			"peer.events is what the RST wakes its event loop with (EPOLLERR? AFD_POLL_ABORT? EV_EOF with fflags?)."},
 	{Close, "unread-at-peer", []Setup{UnreadAtPeer}, Idle, "peer.recv peer.recv#2 peer.send",
 		"close after sending data the peer has not read yet",
 		"An orderly close delivers queued data first: the peer reads the data, then end of stream."},
@@ -114,7 +114,7 @@ var core = []body{
 	{ShutdownRDWR, "idle", nil, Idle, "actor.events peer.events actor.recv actor.send peer.recv peer.send peer.send#2",
 		"shutdown in both directions",
 		"The actor can neither send nor receive; the peer reads end of stream, then its sends meet the half-dead end. " +
-			"actor.events is what the own shutdown raises (EPOLLHUP where both directions are shut), peer.events what the FIN raises."},
+			"actor.events is what the own shutdown raises (EPOLLHUP once both directions are shut?), peer.events what the FIN raises."},
 	{ShutdownRDWR, "own-blocked-recv", nil, OwnBlockedRecv, "actor.blocked-recv peer.recv",
 		"shutdown in both directions while another thread of the actor is blocked in recv",
 		"The portable way to wake a thread blocked in recv before closing."},

@@ -19,7 +19,7 @@ import (
 // so that `go test ./...`, the ginkgo CLI and CI can all set them.
 var (
 	outPath = flag.String("closematrix.out", os.Getenv("CLOSEMATRIX_OUT"),
-		"write the result file (schema 1) here after the suite; empty: write none")
+		"write the result file (schema 2) here after the suite; empty: write none")
 	repeat = flag.Int("closematrix.repeat", envInt("CLOSEMATRIX_REPEAT", harness.DefaultRepeat),
 		"runs per scenario")
 	slowRepeat = flag.Int("closematrix.slow-repeat", 1,

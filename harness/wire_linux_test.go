@@ -67,11 +67,16 @@ func TestWireAgainstTcpdump(t *testing.T) {
 		wire schema.Class
 	}
 	var runs []played
+	async := canStartRecv(t)
 	for _, sc := range Catalogue() {
 		if !strings.HasSuffix(sc.Condition, "-wire") {
 			continue
 		}
 		rec, st := Run(sc, Config{Repeat: 1})
+		if _, pending := posturePending[sc.Posture]; pending && !async && rec.Status == schema.StatusSkipped {
+			t.Logf("%s: %s (no asynchronous recv here)", sc.ID, rec.Reason)
+			continue
+		}
 		if rec.Status != schema.StatusObserved {
 			t.Errorf("%s: %s %s", sc.ID, rec.Status, rec.Reason)
 			continue

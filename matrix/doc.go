@@ -1,4 +1,4 @@
-// Package matrix reads closematrix result files (schema 1, DESIGN §5), merges
+// Package matrix reads closematrix result files (schema 1 and 2, DESIGN §5), merges
 // them into one comparison matrix, evaluates the claims of DESIGN §6 against
 // it, renders it as Markdown, plain text, CSV, JSON or a self-contained HTML
 // page, and compares a run against a baseline (drift).
@@ -25,6 +25,9 @@
 //     ECONNRESET 54 and WSAECONNRESET 10054 are the same behaviour. A step
 //     that varied (variants) disagrees with one that did not. Skipped, error
 //     and missing cells take no part.
+//   - An events row's cells are each readiness API's own flag names (epoll,
+//     kqueue, AFD poll): they disagree only with a cell of the same API.
+//     A completion's second code (IOCP's WSA code) is shown, not compared.
 //   - Drift compares one platform with itself, so there the native name and
 //     code do count: see Diff.
 package matrix

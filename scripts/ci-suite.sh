@@ -5,7 +5,7 @@
 #
 #   label   LABEL, else <goos>-<goarch>-<RUNNER> (<goos>-<goarch> without a
 #           RUNNER), goos and goarch from `go env`
-#   writes  out/results/<label>.json   the result file (schema 1), with
+#   writes  out/results/<label>.json   the result file (schema 2), with
 #                                      platform.runner = RUNNER
 #           out/results/<label>-gonet.json   the same through Go's net package
 #           out/junit-<label>[-gonet].xml    Ginkgo's JUnit reports
