@@ -162,7 +162,8 @@ func uringEnter(fd int, toSubmit, minComplete, flags uint32) (int, error) {
 // answer. io_uring_setup(2), ERRORS: ENOSYS "the kernel does not support
 // io_uring"; EPERM "io_uring_disabled is set to 2, or it is set to 1 and the
 // calling process is not privileged" — and what a seccomp profile returns
-// (Docker's default profile refuses io_uring since 25.0 with EPERM);
+// (Docker's and containerd's default profiles refuse io_uring_* with EPERM
+// since moby/moby#46762, Docker 25.0);
 // EACCES is what SELinux and other LSMs' io_uring hooks answer.
 func uringRefused(err error) error {
 	var why string
