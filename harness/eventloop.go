@@ -87,7 +87,11 @@ func (r *run) register() error {
 		if !r.sc.watched(side) {
 			continue
 		}
-		w, err := watchOn(r.sock[side])
+		var w readiness
+		var err error
+		if gerr := r.guarded(side, Events, "readiness registration", setupBound, func() { w, err = watchOn(r.sock[side]) }); gerr != nil {
+			return gerr
+		}
 		switch {
 		case unavailable(err):
 			r.watches[side] = &watch{skipped: "readiness registration: " + err.Error()}
@@ -108,7 +112,11 @@ func (r *run) register() error {
 func (r *run) drainWatches() error {
 	for _, side := range []Side{Actor, Peer} {
 		if w := r.watches[side]; w != nil && w.w != nil {
-			if _, err := w.w.Read(); err != nil {
+			var err error
+			if gerr := r.guarded(side, Events, "readiness read before the action", setupBound, func() { _, err = w.w.Read() }); gerr != nil {
+				return gerr
+			}
+			if err != nil {
 				if unavailable(err) {
 					w.skipped = "readiness read: " + err.Error()
 					continue
@@ -130,7 +138,12 @@ func (r *run) eventsStep(side Side) observation {
 	if w.w == nil {
 		return observation{skipped: w.skipped}
 	}
-	rd, err := w.w.Read()
+	var rd probes.Ready
+	var err error
+	if gerr := r.guarded(side, Events, "readiness read", setupBound, func() { rd, err = w.w.Read() }); gerr != nil {
+		r.harnessOp(string(side)+" readiness read", gerr)
+		return observation{outcome: probes.Outcome{Class: schema.ClassOther}}
+	}
 	if err != nil {
 		if unavailable(err) {
 			return observation{skipped: "readiness read: " + err.Error()}
@@ -167,11 +180,28 @@ func (r *run) startPending() error {
 	if !ok {
 		return nil
 	}
-	a, err := startRecvOn(r.sock[side], recvMax)
+	var a asyncOp
+	var err error
+	if gerr := r.guarded(side, PendingRecv, "asynchronous recv submission", setupBound, func() { a, err = startRecvOn(r.sock[side], recvMax) }); gerr != nil {
+		return gerr
+	}
 	if err != nil {
 		return fmt.Errorf("asynchronous recv on the %s: %w", side, err) // skipError: unavailable is a skip
 	}
 	r.pending = &pending{side: side, a: a}
+	return nil
+}
+
+// guarded runs f, an event-loop call that does not block by contract (a
+// registration, a read without waiting, a submission, a wait with its own
+// bound), on a call thread of its own within limit, like every other call: one
+// that does not return is a harness error, never a hang, and teardown reaps
+// it with the rest.
+func (r *run) guarded(side Side, op Op, what string, limit time.Duration, f func()) error {
+	c := r.start(side, op, what, func() probes.Outcome { f(); return probes.Outcome{Class: schema.ClassOK} })
+	if _, ok := c.await(limit); !ok {
+		return fmt.Errorf("%s on the %s did not return within %v", what, side, limit)
+	}
 	return nil
 }
 
@@ -190,7 +220,12 @@ func (r *run) awaitPending() probes.Completion {
 	p := r.pending
 	if p.comp == nil {
 		start := time.Now()
-		c := p.a.Wait(r.cfg.Bound)
+		var c probes.Completion
+		// Wait has a bound of its own; the guard is only against an
+		// implementation that overstays it.
+		if gerr := r.guarded(p.side, PendingRecv, "asynchronous recv wait", r.cfg.Bound+setupBound, func() { c = p.a.Wait(r.cfg.Bound) }); gerr != nil {
+			r.harnessOp("the pending recv's wait", gerr)
+		}
 		if !c.Done {
 			r.stats.BoundWait += time.Since(start)
 		}

@@ -36,8 +36,8 @@ var classMeaning = map[schema.Class]string{
 const LegendNote = "State steps (actor.state, peer.state) show RFC 793 state names or none; " +
 	"peer.poll shows the ready poll events joined by | (or none); wire.actor shows the segments the actor sent, " +
 	"in order and joined by \",\", a segment's flags joined by + (data+FIN,RST), or none. " +
-	"Events steps (peer.events, #2 a later read of the same registration) show what the platform's readiness API " +
-	"delivered in native names: epoll bits (EPOLLIN|EPOLLRDHUP), kqueue filters with flags, fflags and data, AFD_POLL_* (Windows), or none; " +
+	"Events steps (peer.events, #2 a later read of the same registration) show what the platform's readiness API, " +
+	"registered at connect/accept and drained just before the action (so not its first edge), delivered in native names: epoll bits (EPOLLIN|EPOLLRDHUP), kqueue filters with flags, fflags and data, AFD_POLL_* (Windows), or none; " +
 	"pending-recv steps show how an asynchronous recv (io_uring, IOCP) completed, as a call's class with the native code " +
 	"(IOCP adds WSAGetOverlappedResult's: \"(WSA: WSAECONNRESET 10054)\"), or blocked. " +
 	"A cell like \"eof ×2 / reset ×1\" varied over the runs; a skipped step is one this system offers no view of. " +
