@@ -151,7 +151,11 @@ func (w *epollWatch) close() error {
 // loaded machine (2 shared cores here), by two to three orders of magnitude,
 // and stays well inside the harness's 2 s teardown bound, which also frees
 // blocked threads.
-const uringReapBound = 500 * time.Millisecond
+var uringReapBound = 500 * time.Millisecond // a variable for the test of an unreapable recv
+
+// uringCancelOpcode is IORING_OP_ASYNC_CANCEL; a test makes it IORING_OP_NOP
+// to leave a recv that close cannot reap.
+var uringCancelOpcode uint8 = uringOpAsyncCancel
 
 // uringRecv is one IORING_OP_RECV on its own ring.
 type uringRecv struct {
@@ -292,7 +296,7 @@ func (u *uringRecv) cancelHeld() error {
 		return nil
 	}
 	u.cancelled = true
-	return u.r.submit(uringSQE{opcode: uringOpAsyncCancel, fd: -1, addr: uringRecvTag, userData: uringCancelTag})
+	return u.r.submit(uringSQE{opcode: uringCancelOpcode, fd: -1, addr: uringRecvTag, userData: uringCancelTag})
 }
 
 // close cancels the recv if it is still pending and reaps its completion

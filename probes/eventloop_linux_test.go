@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"reflect"
 	"runtime"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/closematrix/closematrix/schema"
 	"golang.org/x/sys/unix"
@@ -25,14 +27,18 @@ import (
 // (Outstanding), or if descriptors or io_uring mappings are left behind.
 func noLeaks(t *testing.T) {
 	t.Helper()
-	fds, maps := openFDs(t), uringMappings(t)
-	out := Outstanding()
+	// The runtime opens its netpoller's epoll instance and eventfd when
+	// os first opens a file it may poll (uringMappings' read of
+	// /proc/self/maps); in a fresh process (TestUringSeccomp's child) that
+	// must happen before the count.
+	maps := uringMappings(t)
+	fds := openFDs(t)
 	t.Cleanup(func() {
-		if got := Outstanding(); got != out {
-			t.Errorf("Outstanding() = %d at the end, %d at the start", got, out)
+		if got := Outstanding(); got != 0 {
+			t.Errorf("Outstanding() = %d at the end, want 0", got)
 		}
 		if got := openFDs(t); got != fds {
-			t.Errorf("%d descriptors open at the end, %d at the start", got, fds)
+			t.Errorf("%d descriptors open at the end, %d at the start: %v", got, fds, fdLinks())
 		}
 		if got := uringMappings(t); got != maps {
 			t.Errorf("%d io_uring mappings at the end, %d at the start", got, maps)
@@ -49,6 +55,18 @@ func openFDs(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(ents)
+}
+
+// fdLinks lists the open descriptors with what they refer to, for a
+// failure message.
+func fdLinks() []string {
+	ents, _ := os.ReadDir("/proc/self/fd")
+	var l []string
+	for _, e := range ents {
+		to, _ := os.Readlink("/proc/self/fd/" + e.Name())
+		l = append(l, e.Name()+"->"+to)
+	}
+	return l
 }
 
 // uringMappings counts the mappings of io_uring rings in /proc/self/maps
@@ -610,4 +628,116 @@ func TestUringCompletionClass(t *testing.T) {
 			t.Errorf("Outcome of %+v = %s", c, o)
 		}
 	}
+}
+
+// TestEventFDsAboveFloor: the epoll and ring descriptors follow the sockets'
+// rules (newEventFD): above fdFloor and close-on-exec.
+func TestEventFDsAboveFloor(t *testing.T) {
+	noLeaks(t)
+	_, s := loopPair(t, V4)
+	w := watch(t, s)
+	a := startRecvT(t, s)
+	for what, fd := range map[string]int{"epoll": w.impl.(*epollWatch).epfd, "ring": a.impl.(*uringRecv).r.fd} {
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if fd < fdFloor || err != nil || flags&unix.FD_CLOEXEC == 0 {
+			t.Errorf("%s descriptor %d: floor %d, F_GETFD %#x %v; want above the floor, FD_CLOEXEC", what, fd, fdFloor, flags, err)
+		}
+	}
+}
+
+// TestUringUnreapable: a recv that close cannot reap (its cancel made a
+// NOP here) gives an error after uringReapBound, not a hang, and still
+// frees the ring and its descriptor.
+func TestUringUnreapable(t *testing.T) {
+	noLeaks(t)
+	_, s := loopPair(t, V4)
+	a, err := s.StartRecv(64)
+	if errors.Is(err, ErrAsyncUnavailable) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(op uint8, d time.Duration) { uringCancelOpcode, uringReapBound = op, d }(uringCancelOpcode, uringReapBound)
+	uringCancelOpcode, uringReapBound = uringOpNop, 50*time.Millisecond
+	u := a.impl.(*uringRecv)
+	start := time.Now()
+	err = a.Close()
+	t.Logf("Close after %v: %v", time.Since(start).Round(time.Millisecond), err)
+	if err == nil || time.Since(start) > time.Second {
+		t.Fatalf("Close of an unreapable recv: %v after %v, want an error after %v", err, time.Since(start), uringReapBound)
+	}
+	if err2 := u.close(); err2 == nil || err2.Error() != err.Error() {
+		t.Errorf("second close: %v, want the first's error", err2)
+	}
+}
+
+// TestUringSeparateMappings: the ring mapped as kernels before 5.4 need it,
+// SQ and CQ rings apart (IORING_OFF_CQ_RING), which later kernels still
+// accept: the features bit IORING_FEAT_SINGLE_MMAP is hidden from newRing.
+func TestUringSeparateMappings(t *testing.T) {
+	noLeaks(t)
+	orig := uringSetup
+	defer func() { uringSetup = orig }()
+	uringSetup = func(entries uint32, p *uringParams) (int, error) {
+		fd, err := orig(entries, p)
+		p.features &^= uringFeatSingleMmap
+		return fd, err
+	}
+	c, s := loopPair(t, V4)
+	a := startRecvT(t, s)
+	if u := a.impl.(*uringRecv); &u.r.cq[0] == &u.r.sq[0] {
+		t.Fatal("one mapping for both rings")
+	}
+	c.Send([]byte("abc"))
+	if got := waitDone(t, a, "separate mappings").Outcome(); got != (Outcome{Class: schema.ClassData, N: 3}) {
+		t.Errorf("completion %s, want data 3", got)
+	}
+}
+
+// TestUringSeccomp refuses io_uring_setup for real: a child process (this
+// test binary again) installs a seccomp filter on all its threads
+// (seccomp(2), SECCOMP_FILTER_FLAG_TSYNC) that answers io_uring_setup with
+// EPERM, as Docker's default profile does (moby/moby#46762), and StartRecv
+// there must fail with ErrAsyncUnavailable wrapping EPERM, while epoll still
+// works.
+func TestUringSeccomp(t *testing.T) {
+	const child = "CLOSEMATRIX_TEST_SECCOMP_CHILD"
+	if os.Getenv(child) != "1" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestUringSeccomp$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), child+"=1")
+		out, err := cmd.CombinedOutput()
+		t.Logf("child:\n%s", out)
+		if err != nil {
+			t.Fatalf("child: %v", err)
+		}
+		if !strings.Contains(string(out), "--- PASS: TestUringSeccomp") {
+			t.Fatal("the child did not pass")
+		}
+		return
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	// Classic BPF over struct seccomp_data (nr at offset 0): io_uring_setup
+	// -> SECCOMP_RET_ERRNO|EPERM, anything else -> SECCOMP_RET_ALLOW.
+	filter := []unix.SockFilter{
+		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0},
+		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: unix.SYS_IO_URING_SETUP},
+		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)},
+		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
+	}
+	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	if _, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&prog))); e != 0 {
+		t.Skipf("seccomp: %v", e)
+	}
+	noLeaks(t)
+	_, s := loopPair(t, V4)
+	a, err := s.StartRecv(64)
+	if a != nil || !errors.Is(err, ErrAsyncUnavailable) || !errors.Is(err, unix.EPERM) {
+		t.Fatalf("StartRecv under seccomp: %v, %v; want ErrAsyncUnavailable wrapping EPERM", a, err)
+	}
+	t.Log(err)
+	w := watch(t, s)
+	read(t, w, "epoll under the same filter")
 }

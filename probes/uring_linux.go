@@ -110,8 +110,10 @@ const (
 	uringFeatSingleMmap = 1 << 0
 	uringFeatFastPoll   = 1 << 5
 
-	// enum io_uring_op: IORING_OP_ASYNC_CANCEL (5.5) cancels the request
-	// whose user_data is in addr; IORING_OP_RECV (5.6) is recv(2).
+	// enum io_uring_op: IORING_OP_NOP does nothing; IORING_OP_ASYNC_CANCEL
+	// (5.5) cancels the request whose user_data is in addr; IORING_OP_RECV
+	// (5.6) is recv(2).
+	uringOpNop         = 0
 	uringOpAsyncCancel = 14
 	uringOpRecv        = 27
 )
@@ -160,7 +162,8 @@ func uringEnter(fd int, toSubmit, minComplete, flags uint32) (int, error) {
 // answer. io_uring_setup(2), ERRORS: ENOSYS "the kernel does not support
 // io_uring"; EPERM "io_uring_disabled is set to 2, or it is set to 1 and the
 // calling process is not privileged" — and what a seccomp profile returns
-// (Docker's default profile refuses io_uring since 25.0 with EPERM);
+// (Docker's and containerd's default profiles refuse io_uring_* with EPERM
+// since moby/moby#46762, Docker 25.0);
 // EACCES is what SELinux and other LSMs' io_uring hooks answer.
 func uringRefused(err error) error {
 	var why string
@@ -306,16 +309,19 @@ var (
 )
 
 // onUringThread runs f on a goroutine locked to its OS thread for the life
-// of the process, and waits for it. io_uring completes a recv that was
-// armed on a socket by task work of the thread that submitted it; when that
-// thread has exited the work runs in a kernel worker, where
-// io_poll_check_events (io_uring/poll.c) ends the request with -ECANCELED
-// (io_should_terminate_tw: PF_EXITING or PF_KTHREAD). Measured here (Linux
-// 6.18): a recv submitted from a locked goroutine that then ended completed
-// with ECANCELED when data arrived, instead of with the data — and the
-// harness runs its calls on exactly such threads (harness/calls.go). See
-// also axboe/liburing#1595. One thread for the process, started on first
-// use: not one per scenario, so the leak tests' thread counts settle.
+// of the process, and waits for it. A request belongs to the thread that
+// submitted it: its completion runs as that thread's task work, and when the
+// thread exits the kernel cancels what it still has in flight (do_exit ->
+// io_uring_files_cancel; task work that can no longer run there ends a
+// poll-armed request with -ECANCELED in io_poll_check_events,
+// io_uring/poll.c). Measured here (Linux 6.18) with the submission on the
+// caller's thread, as the harness calls it from call threads that end with
+// their goroutine (harness/calls.go): every pending recv of the catalogue
+// completed with ECANCELED, even after a shutdown(SHUT_WR) that does not
+// touch the receive side, where liburing's witness saw it stay pending, or
+// complete with 0 or ECONNRESET. See also axboe/liburing#1595. One thread for
+// the process, started on first use: not one per scenario, so the leak
+// tests' thread counts settle.
 func onUringThread(f func()) {
 	uringJobsOnce.Do(func() {
 		uringJobs = make(chan func())
