@@ -220,11 +220,16 @@ func (r *run) awaitPending() probes.Completion {
 	p := r.pending
 	if p.comp == nil {
 		start := time.Now()
-		var c probes.Completion
+		var c, got probes.Completion
 		// Wait has a bound of its own; the guard is only against an
-		// implementation that overstays it.
-		if gerr := r.guarded(p.side, PendingRecv, "asynchronous recv wait", r.cfg.Bound+setupBound, func() { c = p.a.Wait(r.cfg.Bound) }); gerr != nil {
+		// implementation that overstays it. got is written by the call
+		// thread and read only once it returned: after an overstay that
+		// thread may still write it, so c stays the zero Completion (not
+		// done) beside the harness error.
+		if gerr := r.guarded(p.side, PendingRecv, "asynchronous recv wait", r.cfg.Bound+setupBound, func() { got = p.a.Wait(r.cfg.Bound) }); gerr != nil {
 			r.harnessOp("the pending recv's wait", gerr)
+		} else {
+			c = got
 		}
 		if !c.Done {
 			r.stats.BoundWait += time.Since(start)
