@@ -240,3 +240,27 @@ func canStartRecv(t *testing.T) bool {
 	}
 	return true
 }
+
+// overstayRecv is an asynchronous recv whose Wait overstays its own bound
+// and the harness's guard: it returns, done, a little after the guard gave
+// up on it, while nothing orders that with the runner's goroutine (teardown
+// then reaps its thread like any call's).
+type overstayRecv struct{}
+
+func (overstayRecv) Wait(bound time.Duration) probes.Completion {
+	time.Sleep(bound + setupBound + 200*time.Millisecond) // the fake's overstay, not a wait for a signal
+	return probes.Completion{API: "fake", Done: true, N: 1}
+}
+func (overstayRecv) Cancel() error { return nil }
+func (overstayRecv) Close() error  { return nil }
+
+// TestPendingWaitOverstays: a wait that does not return within its guard is a
+// harness error, and the completion its thread delivers later is neither
+// recorded nor read while that thread writes it (go test -race).
+func TestPendingWaitOverstays(t *testing.T) {
+	withFakes(t, nil, func(Endpoint, int) (asyncOp, error) { return overstayRecv{}, nil })
+	rec, _ := Run(scenario(t, "v4/close/own-pending-recv"), Config{Repeat: 1, Bound: 20 * time.Millisecond})
+	if rec.Status != schema.StatusError || !strings.Contains(rec.Reason, "did not return") {
+		t.Errorf("status %s (%s), want error naming the wait that did not return", rec.Status, rec.Reason)
+	}
+}
