@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,7 +70,10 @@ func (r Ready) String() string {
 // event loops register it: epoll EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET (libuv,
 // mio), kqueue EVFILT_READ and EVFILT_WRITE with EV_CLEAR (mio), AFD poll on
 // the base handle (wepoll, mio, libuv).
-type Watch struct{ impl watcher }
+type Watch struct {
+	mu   sync.Mutex // impl: a Read that overstays its caller's bound may run beside Close
+	impl watcher
+}
 
 // watcher is the per-OS registration.
 type watcher interface {
@@ -98,10 +102,13 @@ func (s *Socket) Watch() (*Watch, error) {
 // Read returns what the registration delivered since it was made or last
 // read, without waiting: a new edge, or nothing.
 func (w *Watch) Read() (Ready, error) {
-	if w.impl == nil {
+	w.mu.Lock()
+	impl := w.impl
+	w.mu.Unlock()
+	if impl == nil {
 		return Ready{}, errReleased
 	}
-	return w.impl.read()
+	return impl.read() // after a concurrent close, the impl's own read-after-close error
 }
 
 // errReleased is a Watch read, or an AsyncRecv cancelled, after its Close:
@@ -111,13 +118,15 @@ var errReleased = errors.New("the registration or operation was already closed")
 
 // Close removes the registration; idempotent.
 func (w *Watch) Close() error {
-	if w.impl == nil {
+	w.mu.Lock()
+	impl := w.impl
+	w.impl = nil
+	w.mu.Unlock()
+	if impl == nil {
 		return nil
 	}
-	err := w.impl.close()
-	w.impl = nil
 	outstanding.Add(-1)
-	return err
+	return impl.close()
 }
 
 // Completion is how an asynchronous recv completed.
@@ -156,7 +165,11 @@ func (c Completion) Outcome() Outcome {
 }
 
 // AsyncRecv is one asynchronous recv outstanding on a socket.
-type AsyncRecv struct{ impl asyncRecv }
+type AsyncRecv struct {
+	mu     sync.Mutex // closed: a Wait or Cancel that overstays its caller's bound may run beside Close
+	impl   asyncRecv  // kept after Close: its wait then returns the reaped completion
+	closed bool
+}
 
 // asyncRecv is the per-OS operation.
 type asyncRecv interface {
@@ -187,13 +200,25 @@ func (s *Socket) StartRecv(max int) (*AsyncRecv, error) {
 	return &AsyncRecv{impl: a}, nil
 }
 
-// Wait waits up to bound for the recv to complete. It must not be called
-// after Close, which reaps the completion.
-func (a *AsyncRecv) Wait(bound time.Duration) Completion { return a.impl.wait(bound) }
+// Wait waits up to bound for the recv to complete. After Close, which reaps
+// the completion, it returns what Close reaped without waiting.
+func (a *AsyncRecv) Wait(bound time.Duration) Completion {
+	if a.impl == nil {
+		return Completion{} // the zero AsyncRecv holds no operation
+	}
+	return a.impl.wait(bound)
+}
+
+// released reports whether Close was called.
+func (a *AsyncRecv) released() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.closed || a.impl == nil
+}
 
 // Cancel asks the OS to cancel the recv; its completion still comes (Wait).
 func (a *AsyncRecv) Cancel() error {
-	if a.impl == nil {
+	if a.released() {
 		return errReleased
 	}
 	return a.impl.cancel()
@@ -201,13 +226,15 @@ func (a *AsyncRecv) Cancel() error {
 
 // Close cancels the recv if still pending and reaps it; idempotent.
 func (a *AsyncRecv) Close() error {
-	if a.impl == nil {
+	a.mu.Lock()
+	done := a.closed || a.impl == nil
+	a.closed = true
+	a.mu.Unlock()
+	if done {
 		return nil
 	}
-	err := a.impl.close()
-	a.impl = nil
 	outstanding.Add(-1)
-	return err
+	return a.impl.close()
 }
 
 // outstanding counts registrations and asynchronous operations not yet

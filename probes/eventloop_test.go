@@ -2,7 +2,9 @@ package probes
 
 import (
 	"errors"
+	"sync"
 	"testing"
+	"time"
 )
 
 // A Watch read or an AsyncRecv cancelled after Close asks nothing of the OS.
@@ -20,5 +22,56 @@ func TestReleasedEventLoopValues(t *testing.T) {
 	}
 	if err := a.Close(); err != nil {
 		t.Errorf("Close twice: %v", err)
+	}
+}
+
+// lockedImpl is a watcher and an asyncRecv that count their calls under a
+// lock, as the per-OS ones guard their state.
+type lockedImpl struct {
+	mu     sync.Mutex
+	closes int
+}
+
+func (f *lockedImpl) read() (Ready, error) { return Ready{API: "fake"}, nil }
+func (f *lockedImpl) wait(time.Duration) Completion {
+	return Completion{API: "fake", Done: true}
+}
+func (f *lockedImpl) cancel() error { return nil }
+func (f *lockedImpl) close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closes++
+	return nil
+}
+
+// A Read, Wait or Cancel that overstays its caller's bound runs beside the
+// teardown's Close: no data race on the value (go test -race), no nil
+// dereference, one close of the implementation and one count off
+// Outstanding however many Closes race.
+func TestEventLoopValuesCloseConcurrently(t *testing.T) {
+	before := Outstanding()
+	fw, fa := &lockedImpl{}, &lockedImpl{}
+	outstanding.Add(2)
+	w, a := &Watch{impl: fw}, &AsyncRecv{impl: fa}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(4)
+		go func() { defer wg.Done(); w.Read() }()
+		go func() { defer wg.Done(); w.Close() }()
+		go func() { defer wg.Done(); a.Wait(time.Millisecond); a.Cancel() }()
+		go func() { defer wg.Done(); a.Close() }()
+	}
+	wg.Wait()
+	if fw.closes != 1 || fa.closes != 1 {
+		t.Errorf("closes: watch %d, recv %d, want 1 each", fw.closes, fa.closes)
+	}
+	if got := Outstanding(); got != before {
+		t.Errorf("Outstanding %d, want %d", got, before)
+	}
+	if c := a.Wait(0); !c.Done {
+		t.Errorf("Wait after Close = %+v, want the reaped completion", c)
+	}
+	if err := a.Cancel(); !errors.Is(err, errReleased) {
+		t.Errorf("Cancel after Close: %v, want errReleased", err)
 	}
 }
