@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/closematrix/closematrix/probes"
@@ -87,9 +88,10 @@ func (r *run) register() error {
 		if !r.sc.watched(side) {
 			continue
 		}
-		var w readiness
-		var err error
-		if gerr := r.guarded(side, Events, "readiness registration", setupBound, func() { w, err = watchOn(r.sock[side]) }); gerr != nil {
+		s := r.sock[side]
+		w, err, gerr := guardedOpen(r, side, Events, "readiness registration", setupBound,
+			func() (readiness, error) { return watchOn(s) }, readiness.Close)
+		if gerr != nil {
 			return gerr
 		}
 		switch {
@@ -180,9 +182,10 @@ func (r *run) startPending() error {
 	if !ok {
 		return nil
 	}
-	var a asyncOp
-	var err error
-	if gerr := r.guarded(side, PendingRecv, "asynchronous recv submission", setupBound, func() { a, err = startRecvOn(r.sock[side], recvMax) }); gerr != nil {
+	s := r.sock[side]
+	a, err, gerr := guardedOpen(r, side, PendingRecv, "asynchronous recv submission", setupBound,
+		func() (asyncOp, error) { return startRecvOn(s, recvMax) }, asyncOp.Close)
+	if gerr != nil {
 		return gerr
 	}
 	if err != nil {
@@ -203,6 +206,43 @@ func (r *run) guarded(side Side, op Op, what string, limit time.Duration, f func
 		return fmt.Errorf("%s on the %s did not return within %v", what, side, limit)
 	}
 	return nil
+}
+
+// guardedOpen is guarded for a call that makes something to be closed (a
+// registration, a submitted recv): what open makes after the guard gave up
+// is closed by release, on the call's thread or here, so an overstaying
+// call leaks no descriptor, ring or operation, and its results are never
+// read while that thread may still write them.
+func guardedOpen[T any](r *run, side Side, op Op, what string, limit time.Duration, open func() (T, error), release func(T) error) (T, error, error) {
+	var (
+		mu              sync.Mutex
+		got             T
+		gotErr          error
+		done, abandoned bool
+	)
+	gerr := r.guarded(side, op, what, limit, func() {
+		v, err := open()
+		mu.Lock()
+		defer mu.Unlock()
+		if abandoned {
+			if err == nil {
+				release(v) // the run is already a harness error
+			}
+			return
+		}
+		got, gotErr, done = v, err, true
+	})
+	if gerr != nil {
+		mu.Lock()
+		defer mu.Unlock()
+		abandoned = true
+		if done && gotErr == nil {
+			release(got) // it returned between the guard's bound and this lock
+		}
+		var zero T
+		return zero, nil, gerr
+	}
+	return got, gotErr, nil
 }
 
 // cancelThenClose is the action cancel-then-close: cancel the actor's pending

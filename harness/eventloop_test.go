@@ -264,3 +264,33 @@ func TestPendingWaitOverstays(t *testing.T) {
 		t.Errorf("status %s (%s), want error naming the wait that did not return", rec.Status, rec.Reason)
 	}
 }
+
+// TestOverstayingOpenLeaksNothing: a registration or a submission that
+// returns only after its guard gave up is a harness error, and what it made
+// then is closed, not left open behind the run.
+func TestOverstayingOpenLeaksNothing(t *testing.T) {
+	late := setupBound + 200*time.Millisecond // the fake's overstay, not a wait for a signal
+	var watchClosed, recvClosed int
+	withFakes(t, func(Endpoint) (readiness, error) {
+		time.Sleep(late)
+		return &fakeWatch{closed: &watchClosed}, nil
+	}, nil)
+	rec, _ := Run(scenario(t, "v4/close/idle"), Config{Repeat: 1})
+	if rec.Status != schema.StatusError || !strings.Contains(rec.Reason, "did not return") {
+		t.Errorf("late registration: status %s (%s), want error naming the call that did not return", rec.Status, rec.Reason)
+	}
+	if watchClosed != 1 {
+		t.Errorf("late registration: %d closed, want 1", watchClosed)
+	}
+	withFakes(t, nil, func(Endpoint, int) (asyncOp, error) {
+		time.Sleep(late)
+		return &fakeRecv{closed: &recvClosed}, nil
+	})
+	rec, _ = Run(scenario(t, "v4/close/own-pending-recv"), Config{Repeat: 1})
+	if rec.Status != schema.StatusError || !strings.Contains(rec.Reason, "did not return") {
+		t.Errorf("late submission: status %s (%s), want error naming the call that did not return", rec.Status, rec.Reason)
+	}
+	if recvClosed != 1 {
+		t.Errorf("late submission: %d closed, want 1", recvClosed)
+	}
+}
