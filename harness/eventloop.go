@@ -271,6 +271,9 @@ func (r *run) awaitPending() probes.Completion {
 		} else {
 			c = got
 		}
+		if c.Err != nil { // the wait failed: not seen, so no blocked cell
+			r.harnessOp("the pending recv's wait", c.Err)
+		}
 		if !c.Done {
 			r.stats.BoundWait += time.Since(start)
 		}

@@ -294,3 +294,17 @@ func TestOverstayingOpenLeaksNothing(t *testing.T) {
 		t.Errorf("late submission: %d closed, want 1", recvClosed)
 	}
 }
+
+// TestPendingWaitFailed: a wait that failed (ppoll on the ring, the port's
+// GetQueuedCompletionStatus) saw nothing: a harness error, not a blocked cell.
+func TestPendingWaitFailed(t *testing.T) {
+	closed := 0
+	failed := errors.New("ppoll: EINVAL")
+	withFakes(t, nil, func(Endpoint, int) (asyncOp, error) {
+		return &fakeRecv{comp: probes.Completion{API: "fake", Err: failed}, closed: &closed}, nil
+	})
+	rec, _ := Run(scenario(t, "v4/shutdown-wr/own-pending-recv"), Config{Repeat: 1})
+	if rec.Status != schema.StatusError || !strings.Contains(rec.Reason, failed.Error()) {
+		t.Errorf("status %s (%s), want error naming the failed wait", rec.Status, rec.Reason)
+	}
+}

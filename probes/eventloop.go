@@ -146,6 +146,10 @@ type Completion struct {
 	// same operation (IOCP only): WSAECONNRESET 10054 where GQCS said 64.
 	WSA     string
 	WSACode int
+	// Err is set when the wait itself failed (ppoll on the ring,
+	// GetQueuedCompletionStatus on the port): then nothing is known of the
+	// operation, and Done false is no observation of blocked.
+	Err error
 }
 
 // Outcome is the completion as a cell: blocked when nothing completed,

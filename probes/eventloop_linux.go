@@ -269,7 +269,8 @@ func (u *uringRecv) waitHeld(bound time.Duration) Completion {
 			return c
 		}
 		if err := u.r.await(left); err != nil {
-			return c // ppoll failed (not seen): the bound counts as spent
+			c.Err = err // not seen; the caller must not take it for blocked
+			return c
 		}
 	}
 }

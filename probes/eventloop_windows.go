@@ -646,7 +646,11 @@ func (r *iocpRecv) wait(bound time.Duration) Completion {
 func (r *iocpRecv) reap(ms uint32) (Completion, bool) {
 	ov, n, err := dequeue(r.port, ms)
 	if ov == nil {
-		return Completion{API: "iocp"}, false
+		c := Completion{API: "iocp"}
+		if err != nil && !errors.Is(err, windows.WAIT_TIMEOUT) {
+			c.Err = wrap("getqueuedcompletionstatus", err) // the port failed: nothing known of the recv
+		}
+		return c, false
 	}
 	c := Completion{API: "iocp", Done: true, N: int(n)}
 	var e windows.Errno
