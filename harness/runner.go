@@ -406,11 +406,10 @@ func (r *run) connectListener() error {
 	if r.sc.Posture == OwnBlockedAccept {
 		return nil
 	}
-	var peer *probes.Socket
-	if err := r.setupCall(Peer, "connect to the listener", func() (err error) {
-		peer, err = probes.Dial(r.sc.Family, ln.Port())
-		return err
-	}); err != nil {
+	peer, err := setupOpen(r, Peer, "connect to the listener", setupBound, func() (*probes.Socket, error) {
+		return probes.Dial(r.sc.Family, ln.Port())
+	})
+	if err != nil {
 		return err
 	}
 	r.sock[Peer] = peer
@@ -432,50 +431,40 @@ func (r *run) connect() error {
 		return err
 	}
 	defer ln.Close()
-	var actor Endpoint
 	bound := setupBound
 	if r.sc.Action.inProcess() {
 		bound = helperStartBound // a process to start first (helperStartBound)
 	}
-	if err := r.setupCallWithin(bound, Actor, fmt.Sprintf("connect to %s port %d", r.sc.Family, ln.Port()), func() (err error) {
+	actor, err := setupOpen(r, Actor, fmt.Sprintf("connect to %s port %d", r.sc.Family, ln.Port()), bound, func() (Endpoint, error) {
 		if r.sc.Action.inProcess() {
-			actor, err = startActor(r.sc.Family, ln.Port())
-		} else {
-			actor, err = r.cfg.Transport.Dial(r.sc.Family, ln.Port())
+			return startActor(r.sc.Family, ln.Port())
 		}
-		return err
-	}); err != nil {
+		return r.cfg.Transport.Dial(r.sc.Family, ln.Port())
+	})
+	if err != nil {
 		return err
 	}
 	r.sock[Actor] = actor
 	r.stats.Conns = append(r.stats.Conns, actor.Conn())
-	var peer Endpoint
-	if err := r.setupCall(Peer, "accept after connect completed", func() (err error) {
-		peer, err = ln.Accept()
-		return err
-	}); err != nil {
+	peer, err := setupOpen(r, Peer, "accept after connect completed", setupBound, ln.Accept)
+	if err != nil {
 		return err
 	}
 	r.sock[Peer] = peer
 	return nil
 }
 
-// setupCall runs a blocking setup call (connect, accept) on its own thread
-// within setupBound, like every other call. Its failure, or a call that
-// outlives the bound (left to teardown's reap), is a harness error.
-func (r *run) setupCall(side Side, what string, f func() error) error {
-	return r.setupCallWithin(setupBound, side, what, f)
-}
-
-// setupCallWithin is setupCall with a bound of its own.
-func (r *run) setupCallWithin(bound time.Duration, side Side, what string, f func() error) error {
-	var err error
-	c := startCall(side, Send, what, func() probes.Outcome { err = f(); return probes.Outcome{Class: schema.ClassOK} })
-	if _, ok := c.await(bound); !ok {
-		r.calls = append(r.calls, c)
-		return fmt.Errorf("%s did not complete in %v", what, bound)
+// setupOpen makes one end of the connection (dial, accept, a helper
+// process's socket) on a call thread of its own within bound, like every
+// other call (guardedOpen). Its failure, or a call that outlives the bound,
+// is a harness error; an end made after the bound gave up is closed (a
+// helper killed), not leaked.
+func setupOpen[T interface{ Close() probes.Outcome }](r *run, side Side, what string, bound time.Duration, open func() (T, error)) (T, error) {
+	end, err, gerr := guardedOpen(r, side, Send, what, bound, open, func(end T) error { end.Close(); return nil })
+	if gerr != nil {
+		return end, gerr
 	}
-	return err
+	return end, err
 }
 
 func (r *run) setup() error {
