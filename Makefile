@@ -194,7 +194,7 @@ ci-drift:
 merge:
 	@bash scripts/ci-merge.sh '$(MERGE_IN)' out/matrix
 
-# dist: the release binaries, as release.yml builds them on a v* tag:
+# dist: the release binaries, as release.yml builds them on a vX.Y.Z tag:
 # closematrix-{linux,windows,darwin,freebsd}-{amd64,arm64} and SHA256SUMS in
 # dist/. VERSION defaults to git describe.
 dist:

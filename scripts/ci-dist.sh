@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ci-dist.sh [VERSION [OUTDIR]] — cross-build the closematrix release binaries,
-# exactly as .github/workflows/release.yml does on a v* tag, into OUTDIR
+# exactly as .github/workflows/release.yml does on a vX.Y.Z tag, into OUTDIR
 # (default dist/):
 #
 #   closematrix-<goos>-<goarch>[.exe]  for linux, windows, darwin, freebsd
