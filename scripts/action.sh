@@ -17,6 +17,8 @@
 #   CMX_OUT_DIR        where everything goes ($RUNNER_TEMP/closematrix, else
 #                      out/action)
 #   CMX_VERSION        recorded as the tool's version (the action's ref)
+#   CMX_STARTED        a file to create first thing (action.yml's Windows step
+#                      checks that bash started)
 #
 # Writes into CMX_OUT_DIR: bin/closematrix, <label>.json (the result file),
 # summary.md (what goes into $GITHUB_STEP_SUMMARY), drift.txt (when a
@@ -27,6 +29,9 @@
 # CMX_FAIL_ON_DRIFT=true, when the run drifted from the baseline; 2 for bad
 # inputs. How the platform answered never fails it: that is the data.
 set -euo pipefail
+# action.yml's Windows step (pwsh) starts this script again unless it sees
+# that bash started at all: this file, created first thing.
+if [ -n "${CMX_STARTED:-}" ]; then : >"$CMX_STARTED"; fi
 
 root=$(cd "$(dirname "$0")/.." && pwd) # the action's own checkout
 filter=${CMX_LABEL_FILTER:-}

@@ -59,6 +59,9 @@ has "$tmp/summary" "| $label |" "no baseline"
 has "$tmp/summary" "v4/kill/idle" "no baseline"
 [ -s "$result" ] || fail "no baseline: no result file $result"
 
+act "CMX_STARTED created" 0 CMX_STARTED="$tmp/started"
+[ -e "$tmp/started" ] || fail "CMX_STARTED: action.sh did not create $tmp/started"
+
 mkdir -p "$tmp/base" "$tmp/empty"
 cp "$result" "$tmp/base/$label.json"
 act "baseline: the same file" 0 CMX_BASELINE="$tmp/base"
