@@ -53,23 +53,6 @@ func TestKqReady(t *testing.T) {
 	}
 }
 
-// kqReadUntil reads w until something is delivered or bound passes.
-func kqReadUntil(t *testing.T, w *Watch, bound time.Duration) Ready {
-	t.Helper()
-	deadline := time.Now().Add(bound)
-	for {
-		r, err := w.Read()
-		if err != nil {
-			t.Errorf("Watch.Read: %v", err)
-			return r
-		}
-		if len(r.Filters) > 0 || time.Now().After(deadline) {
-			return r
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // TestKqueueEvents: what a registration made as mio makes it delivers
 // after the peer's FIN, the peer's RST and an own shutdown(SHUT_WR). Only
 // the harness's facts are asserted: reads return, close releases, nothing
@@ -125,13 +108,13 @@ func TestKqueueEvents(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Watch: %v", err)
 			}
-			t.Logf("events at registration: %v", kqReadUntil(t, w, time.Second))
+			t.Logf("events at registration: %v", readUntil(t, w, time.Second))
 			tc.act(t, a, c)
 			bound := 2 * time.Second
 			if !tc.wait {
 				bound = 0
 			}
-			t.Logf("events after %s: %v", tc.name, kqReadUntil(t, w, bound))
+			t.Logf("events after %s: %v", tc.name, readUntil(t, w, bound))
 			again, err := w.Read()
 			if err != nil {
 				t.Errorf("second Read: %v", err)

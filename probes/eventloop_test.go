@@ -75,3 +75,22 @@ func TestEventLoopValuesCloseConcurrently(t *testing.T) {
 		t.Errorf("Cancel after Close: %v, want errReleased", err)
 	}
 }
+
+// readUntil reads w until it delivers something (AFD or epoll names,
+// kqueue filters) or bound passes, and returns what the first non-empty read
+// delivered (empty: nothing within bound). The per-OS tests share it.
+func readUntil(t *testing.T, w *Watch, bound time.Duration) Ready {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for {
+		r, err := w.Read()
+		if err != nil {
+			t.Errorf("Watch.Read: %v", err)
+			return r
+		}
+		if len(r.Names) > 0 || len(r.Filters) > 0 || time.Now().After(deadline) {
+			return r
+		}
+		time.Sleep(time.Millisecond) // an event loop's own spin; AFD completions land asynchronously
+	}
+}

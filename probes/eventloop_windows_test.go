@@ -64,25 +64,6 @@ import (
 // eventBound bounds each wait for an event or a completion in these tests.
 const eventBound = 2 * time.Second
 
-// readUntil reads w until it delivers something or bound passes, and
-// returns what the first non-empty read delivered (empty: nothing within
-// bound).
-func readUntil(t *testing.T, w *Watch, bound time.Duration) Ready {
-	t.Helper()
-	deadline := time.Now().Add(bound)
-	for {
-		r, err := w.Read()
-		if err != nil {
-			t.Errorf("Watch.Read: %v", err)
-			return r
-		}
-		if len(r.Names) > 0 || time.Now().After(deadline) {
-			return r
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // waitReadable polls WSAPoll until s is readable or hung up, or bound
 // passes, so that a following Recv does not block.
 func waitReadable(t *testing.T, s *Socket, bound time.Duration) []string {
