@@ -389,7 +389,7 @@ func nftTables(t *testing.T, n *netns, h int) []string {
 func networkScenarios() []Scenario {
 	var out []Scenario
 	for _, sc := range Catalogue() {
-		if sc.Action.onNetwork() {
+		if sc.Action.spec().network {
 			out = append(out, sc)
 		}
 	}

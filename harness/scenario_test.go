@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -43,7 +44,7 @@ func TestCatalogueMatchesDesign(t *testing.T) {
 		}
 		var names []string
 		for _, st := range sc.Steps {
-			if !observational[st.Op] {
+			if !st.looks() {
 				names = append(names, st.Name())
 			}
 		}
@@ -93,27 +94,61 @@ func TestParseStep(t *testing.T) {
 
 func TestValidateRejects(t *testing.T) {
 	good := Catalogue()[0]
-	for name, mutate := range map[string]func(*Scenario){
-		"id mismatch":        func(s *Scenario) { s.ID = "v4/close/other" },
-		"abort without":      func(s *Scenario) { s.Action = Abort; s.ID = "v4/abort/idle" },
-		"steps out of order": func(s *Scenario) { s.Steps = mustSteps("peer.recv#2 peer.recv") },
-		"blocked-recv idle":  func(s *Scenario) { s.Steps = mustSteps("peer.blocked-recv") },
-		"posture no step":    func(s *Scenario) { s.Posture = PeerBlockedRecv },
+	for _, c := range []struct {
+		name, rule string
+		mutate     func(*Scenario)
+	}{
+		{"id mismatch", "id", func(s *Scenario) { s.ID = "v4/close/other" }},
+		{"unknown action", "action", func(s *Scenario) { s.Action, s.ID = "fly", "v4/fly/idle" }},
+		{"step outside the grammar", "grammar", func(s *Scenario) { s.Steps = []Step{{Side: Peer, Op: ActionOp, N: 1}} }},
+		{"abort without linger0", "action-setup", func(s *Scenario) { s.Action = Abort; s.ID = "v4/abort/idle" }},
+		{"linger0 without abort", "action-setup", func(s *Scenario) { s.Setup = []Setup{Linger0} }},
+		{"steps out of order", "order", func(s *Scenario) { s.Steps = mustSteps("peer.recv#2 peer.recv") }},
+		{"blocked-recv idle", "posture-step", func(s *Scenario) { s.Steps = mustSteps("peer.blocked-recv") }},
+		{"posture no step", "posture", func(s *Scenario) { s.Posture = PeerBlockedRecv }},
+		{"unknown posture", "posture", func(s *Scenario) { s.Posture = "dancing" }},
+		{"accept without listener", "accept-posture", func(s *Scenario) {
+			s.Posture, s.Steps = OwnBlockedAccept, mustSteps("actor.blocked-accept")
+		}},
+		{"listener actor recv", "listener-actor", func(s *Scenario) {
+			s.Action, s.ID, s.Steps = ListenerClose, "v4/listener-close/idle", mustSteps("actor.recv")
+		}},
+		{"process actor recv", "process-actor", func(s *Scenario) { s.Action, s.ID, s.Steps = Kill, "v4/kill/idle", mustSteps("actor.recv") }},
+		{"process own-blocked-recv", "process-actor", func(s *Scenario) {
+			s.Action, s.ID, s.Posture, s.Steps = Kill, "v4/kill/idle", OwnBlockedRecv, mustSteps("actor.blocked-recv")
+		}},
+		{"actor events after close", "events-closed", func(s *Scenario) { s.Steps = mustSteps("actor.events") }},
+		{"net.up without network", "net-up", func(s *Scenario) { s.Steps = mustSteps("net.up") }},
 	} {
 		s := good
-		mutate(&s)
-		if s.Validate() == nil {
-			t.Errorf("%s: accepted", name)
+		c.mutate(&s)
+		var re *RuleError
+		if err := s.Validate(); !errors.As(err, &re) {
+			t.Errorf("%s: accepted (%v)", c.name, err)
+		} else if re.Rule != c.rule {
+			t.Errorf("%s: rejected by rule %s (%v), want %s", c.name, re.Rule, re, c.rule)
 		}
 	}
 }
 
 func TestLabels(t *testing.T) {
+	want := map[string]string{
+		"v6/abort/unread-at-peer":       "abort,core,idle,linger0,state,unread-at-peer,v6",
+		"v4/link-down/idle":             "idle,link-down,needs-root,network,slow,state,user-timeout,v4",
+		"v4/close/orderly-release-wire": "close,idle,needs-root,orderly-release-wire,state,v4,wire",
+	}
+	found := map[string]bool{}
 	for _, sc := range Catalogue() {
-		if sc.ID == "v6/abort/unread-at-peer" {
-			if got := strings.Join(sc.Labels(), ","); got != "abort,core,idle,linger0,state,unread-at-peer,v6" {
-				t.Errorf("labels %s", got)
+		if w, ok := want[sc.ID]; ok {
+			found[sc.ID] = true
+			if got := strings.Join(sc.Labels(), ","); got != w {
+				t.Errorf("%s: labels %s, want %s", sc.ID, got, w)
 			}
+		}
+	}
+	for id := range want {
+		if !found[id] {
+			t.Errorf("%s: not in the catalogue", id)
 		}
 	}
 }
@@ -137,33 +172,41 @@ func TestEventLoopGrammar(t *testing.T) {
 	if err := base.Validate(); err != nil {
 		t.Fatalf("a well-formed pending scenario: %v", err)
 	}
-	for name, mutate := range map[string]func(*Scenario){
-		"pending-recv without posture": func(s *Scenario) { s.Posture = Idle },
-		"pending-recv of the wrong side": func(s *Scenario) {
+	for name, c := range map[string]struct {
+		rule   string
+		mutate func(*Scenario)
+	}{
+		"pending-recv without posture": {"posture-step", func(s *Scenario) { s.Posture = Idle }},
+		"pending-recv of the wrong side": {"posture", func(s *Scenario) {
 			s.Steps = mustSteps("peer.pending-recv peer.recv")
-		},
-		"posture without pending-recv": func(s *Scenario) { s.Steps = mustSteps("peer.recv") },
-		"pending-recv twice":           func(s *Scenario) { s.Steps = mustSteps("actor.pending-recv actor.pending-recv#2") },
-		"peer posture, actor step":     func(s *Scenario) { s.Posture = PeerPendingRecv },
-		"cancel-then-close idle": func(s *Scenario) {
+		}},
+		"posture without pending-recv": {"posture", func(s *Scenario) { s.Steps = mustSteps("peer.recv") }},
+		"pending-recv twice": {"grammar", func(s *Scenario) {
+			s.Steps = []Step{{Side: Actor, Op: PendingRecv, N: 1}, {Side: Actor, Op: PendingRecv, N: 2}}
+		}},
+		"peer posture, actor step": {"posture", func(s *Scenario) { s.Posture = PeerPendingRecv }},
+		"cancel-then-close idle": {"action-posture", func(s *Scenario) {
 			s.Action, s.Posture, s.Condition, s.ID = CancelThenClose, Idle, "idle", "v4/cancel-then-close/idle"
 			s.Steps = mustSteps("peer.recv")
-		},
-		"cancel-then-close peer posture": func(s *Scenario) {
+		}},
+		"cancel-then-close peer posture": {"action-posture", func(s *Scenario) {
 			s.Action, s.Posture, s.Condition, s.ID = CancelThenClose, PeerPendingRecv, "peer-pending-recv", "v4/cancel-then-close/peer-pending-recv"
 			s.Steps = mustSteps("peer.pending-recv")
-		},
-		"actor events after close": func(s *Scenario) { s.Steps = mustSteps("actor.events actor.pending-recv") },
-		"events out of order":      func(s *Scenario) { s.Steps = mustSteps("actor.pending-recv peer.events#2 peer.events") },
-		"pending on a listener": func(s *Scenario) {
+		}},
+		"actor events after close": {"events-closed", func(s *Scenario) { s.Steps = mustSteps("actor.events actor.pending-recv") }},
+		"events out of order":      {"order", func(s *Scenario) { s.Steps = mustSteps("actor.pending-recv peer.events#2 peer.events") }},
+		"pending on a listener": {"pending-holder", func(s *Scenario) {
 			s.Action, s.ID = ListenerClose, "v4/listener-close/own-pending-recv"
-		},
-		"own pending in a process": func(s *Scenario) { s.Action, s.ID = Kill, "v4/kill/own-pending-recv" },
+		}},
+		"own pending in a process": {"pending-holder", func(s *Scenario) { s.Action, s.ID = Kill, "v4/kill/own-pending-recv" }},
 	} {
 		s := base
-		mutate(&s)
-		if s.Validate() == nil {
-			t.Errorf("%s: accepted", name)
+		c.mutate(&s)
+		var re *RuleError
+		if err := s.Validate(); !errors.As(err, &re) {
+			t.Errorf("%s: accepted (%v)", name, err)
+		} else if re.Rule != c.rule {
+			t.Errorf("%s: rejected by rule %s (%v), want %s", name, re.Rule, re, c.rule)
 		}
 	}
 	shut := Scenario{ID: "v4/shutdown-wr/idle", Family: "v4", Action: ShutdownWR, Condition: "idle", Posture: Idle,
