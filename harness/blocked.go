@@ -68,7 +68,7 @@ const unscheduledGrace = setupBound
 // awaitScheduled, after c's bound expired, waits while the OS shows c's
 // thread not asleep in a system call (probes.AsleepInCall: Linux), within
 // unscheduledGrace. It reports the call's result if it returned meanwhile.
-func (r *run) awaitScheduled(c *call) (probes.Outcome, bool) {
+func (p *play) awaitScheduled(c *call) (probes.Outcome, bool) {
 	start := time.Now()
 	defer func() { c.waited += time.Since(start) }()
 	for time.Since(start) < unscheduledGrace && c.tid != 0 {
@@ -97,8 +97,8 @@ func settling(s Endpoint) bool {
 	if idle, err := probes.LoopbackIdle(); err == nil && !idle {
 		return true
 	}
-	fl, ok := s.(flighter)
-	if !ok {
+	fl := flightOf(s)
+	if fl == nil {
 		return false
 	}
 	f, err := fl.Flight()
@@ -110,8 +110,8 @@ func settling(s Endpoint) bool {
 const settleWindow = 64 << 10
 
 // blockedBySignal reports whether the run may conclude blocked from signals.
-func (r *run) blockedBySignal() bool {
-	return !r.sc.Slow() && !r.sc.Has(UserTimeout) && !r.sc.Has(Linger2) && r.net == nil && !r.sc.Action.onNetwork()
+func (p *play) blockedBySignal() bool {
+	return !p.sc.Slow() && !p.sc.Has(UserTimeout) && !p.sc.Has(Linger2) && p.net == nil && !p.sc.Action.spec().network
 }
 
 // flighter is an endpoint that shows its queues: raw sockets, listeners, the
@@ -125,9 +125,9 @@ type flighter interface {
 // have nothing in flight and no received packet awaits processing. key
 // identifies what was seen, so that two samples can be compared. known is
 // false when some signal does not exist here: then only the bound decides.
-func (r *run) quiet(c *call) (key string, ok, known bool) {
+func (p *play) quiet(c *call) (key string, ok, known bool) {
 	var sb strings.Builder
-	for _, o := range r.calls {
+	for _, o := range p.calls {
 		if o != c && o.finished() {
 			continue
 		}
@@ -144,12 +144,12 @@ func (r *run) quiet(c *call) (key string, ok, known bool) {
 		fmt.Fprintf(&sb, "%d ", o.tid)
 	}
 	for _, side := range []Side{Actor, Peer} {
-		s := r.sock[side]
+		s := p.sock[side]
 		if s == nil {
 			continue
 		}
-		fl, isF := s.(flighter)
-		if !isF {
+		fl := flightOf(s)
+		if fl == nil {
 			return "", false, false
 		}
 		f, err := fl.Flight()
@@ -171,7 +171,7 @@ func (r *run) quiet(c *call) (key string, ok, known bool) {
 // awaitQuiet waits for c within bound like call.await, and concludes
 // blocked early when quiet holds at two samples quietSpan apart with the
 // same key. bySignal says which ended the wait.
-func (r *run) awaitQuiet(c *call, bound time.Duration) (o probes.Outcome, ok, bySignal bool) {
+func (p *play) awaitQuiet(c *call, bound time.Duration) (o probes.Outcome, ok, bySignal bool) {
 	if c.finished() {
 		return *c.res, true, false
 	}
@@ -195,7 +195,7 @@ func (r *run) awaitQuiet(c *call, bound time.Duration) (o probes.Outcome, ok, by
 			return res, true, false
 		case <-t.C:
 		}
-		key, quiet, known := r.quiet(c)
+		key, quiet, known := p.quiet(c)
 		if !known {
 			// No signal here: the bound decides.
 			o, ok := c.awaitFor(time.Until(deadline))
@@ -213,4 +213,44 @@ func (r *run) awaitQuiet(c *call, bound time.Duration) (o probes.Outcome, ok, by
 			return *c.res, true, false
 		}
 	}
+}
+
+// start runs f as the side's call on a thread of its own (startCall).
+func (p *play) start(side Side, op Op, step string, f func() probes.Outcome) *call {
+	c := startCall(side, op, step, f)
+	p.calls = append(p.calls, c)
+	if c.tid != 0 {
+		p.stats.Threads = append(p.stats.Threads, c.tid)
+	}
+	return c
+}
+
+func (p *play) await(c *call, note string) observation {
+	return observation{outcome: p.awaitCall(c), note: note}
+}
+
+// awaitCall waits for c within the run's bound, or until signals say it is
+// blocked (blocked.go), and counts the wait: a spent bound, a signal, or
+// TCP's timers (a slow scenario's call that returned).
+func (p *play) awaitCall(c *call) probes.Outcome {
+	start := time.Now()
+	var o probes.Outcome
+	var ok, bySignal bool
+	if p.blockedBySignal() {
+		o, ok, bySignal = p.awaitQuiet(c, p.cfg.Bound)
+	} else {
+		o, ok = c.await(p.cfg.Bound)
+	}
+	if _, parks := p.sock[c.side].(CallWaiter); !ok && !bySignal && !parks {
+		o, ok = p.awaitScheduled(c) // a view whose calls park in Go (gonet) has no such signal
+	}
+	switch {
+	case bySignal:
+		p.stats.SignalWait += time.Since(start)
+	case !ok:
+		p.stats.BoundWait += time.Since(start)
+	case p.sc.Slow():
+		p.stats.TimerWait += time.Since(start)
+	}
+	return o
 }

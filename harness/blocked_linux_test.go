@@ -30,9 +30,9 @@ func TestBlockedBySignal(t *testing.T) {
 	}
 	t.Logf("%s: %v wall, %v on signals, %v on bounds", sc.ID, st.Wall, st.SignalWait, st.BoundWait)
 
-	r := &run{sc: sc}
-	r.sc.Setup = append(r.sc.Setup, UserTimeout)
-	if r.blockedBySignal() {
+	p := &play{sc: sc}
+	p.sc.Setup = append(p.sc.Setup, UserTimeout)
+	if p.blockedBySignal() {
 		t.Error("a scenario with a user timeout concludes blocked from signals")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/closematrix/closematrix/probes"
@@ -36,9 +35,7 @@ type asyncOp interface {
 // descriptor's registration), so its events steps are not in that view.
 // A variable so that the runner's own tests can stand in for the OS.
 var watchOn = func(e Endpoint) (readiness, error) {
-	we, ok := e.(interface {
-		Watch() (*probes.Watch, error)
-	})
+	we, ok := e.(Watchable)
 	if !ok {
 		return nil, fmt.Errorf("%w: the view's own poller holds the registration", ErrNotInView)
 	}
@@ -52,9 +49,7 @@ var watchOn = func(e Endpoint) (readiness, error) {
 // startRecvOn submits an asynchronous recv on an endpoint: raw sockets
 // only. A variable for the same reason as watchOn.
 var startRecvOn = func(e Endpoint, max int) (asyncOp, error) {
-	ae, ok := e.(interface {
-		StartRecv(max int) (*probes.AsyncRecv, error)
-	})
+	ae, ok := e.(AsyncReceiver)
 	if !ok {
 		return nil, fmt.Errorf("%w: an asynchronous recv needs a raw socket", ErrNotInView)
 	}
@@ -83,24 +78,24 @@ type watch struct {
 // reads events of, right after the connection is set up, as an event loop
 // registers a socket at connect or accept (libuv uv__io_start, mio
 // Registry::register, wepoll's first AFD poll).
-func (r *run) register() error {
+func (p *play) register() error {
 	for _, side := range []Side{Actor, Peer} {
-		if !r.sc.watched(side) {
+		if !p.sc.watched(side) {
 			continue
 		}
-		s := r.sock[side]
-		w, err, gerr := guardedOpen(r, side, Events, "readiness registration", setupBound,
+		s := p.sock[side]
+		w, err, gerr := guardedOpen(p, side, Events, "readiness registration", setupBound,
 			func() (readiness, error) { return watchOn(s) }, readiness.Close)
 		if gerr != nil {
 			return gerr
 		}
 		switch {
 		case unavailable(err):
-			r.watches[side] = &watch{skipped: "readiness registration: " + err.Error()}
+			p.watches[side] = &watch{skipped: "readiness registration: " + err.Error()}
 		case err != nil:
 			return fmt.Errorf("%s readiness registration: %w", side, err)
 		default:
-			r.watches[side] = &watch{w: w}
+			p.watches[side] = &watch{w: w}
 		}
 	}
 	return nil
@@ -111,11 +106,11 @@ func (r *run) register() error {
 // writable socket, the first AFD poll) and the setup's data. The events
 // steps then show what the action and what followed it delivered, the way
 // an event loop that had been idle sees a close.
-func (r *run) drainWatches() error {
+func (p *play) drainWatches() error {
 	for _, side := range []Side{Actor, Peer} {
-		if w := r.watches[side]; w != nil && w.w != nil {
+		if w := p.watches[side]; w != nil && w.w != nil {
 			var err error
-			if gerr := r.guarded(side, Events, "readiness read before the action", setupBound, func() { _, err = w.w.Read() }); gerr != nil {
+			if gerr := p.guarded(side, Events, "readiness read before the action", setupBound, func() { _, err = w.w.Read() }); gerr != nil {
 				return gerr
 			}
 			if err != nil {
@@ -132,8 +127,9 @@ func (r *run) drainWatches() error {
 
 // eventsStep reads side's registration: what it delivered since the drain or
 // the previous events step.
-func (r *run) eventsStep(side Side) observation {
-	w := r.watches[side]
+func (p *play) eventsStep(st Step) observation {
+	side := st.Side
+	w := p.watches[side]
 	if w == nil {
 		return observation{skipped: "no readiness registration for " + string(side)}
 	}
@@ -142,15 +138,15 @@ func (r *run) eventsStep(side Side) observation {
 	}
 	var rd probes.Ready
 	var err error
-	if gerr := r.guarded(side, Events, "readiness read", setupBound, func() { rd, err = w.w.Read() }); gerr != nil {
-		r.harnessOp(string(side)+" readiness read", gerr)
+	if gerr := p.guarded(side, Events, "readiness read", setupBound, func() { rd, err = w.w.Read() }); gerr != nil {
+		p.harnessOp(string(side)+" readiness read", gerr)
 		return observation{outcome: probes.Outcome{Class: schema.ClassOther}}
 	}
 	if err != nil {
 		if unavailable(err) {
 			return observation{skipped: "readiness read: " + err.Error()}
 		}
-		r.harnessOp(string(side)+" readiness read", err)
+		p.harnessOp(string(side)+" readiness read", err)
 		return observation{outcome: probes.Outcome{Class: schema.ClassOther}}
 	}
 	return observation{outcome: probes.Outcome{Class: schema.Class(rd.String())}, events: eventsOf(rd)}
@@ -177,13 +173,13 @@ type pending struct {
 // once the OS holds the operation (the SQE was consumed by io_uring_enter,
 // WSARecv returned WSA_IO_PENDING): that is the posture's signal, so no grace
 // sleep follows. A system without the API skips the scenario with the reason.
-func (r *run) startPending() error {
-	side, ok := posturePending[r.sc.Posture]
+func (p *play) startPending() error {
+	side, ok := posturePending[p.sc.Posture]
 	if !ok {
 		return nil
 	}
-	s := r.sock[side]
-	a, err, gerr := guardedOpen(r, side, PendingRecv, "asynchronous recv submission", setupBound,
+	s := p.sock[side]
+	a, err, gerr := guardedOpen(p, side, PendingRecv, "asynchronous recv submission", setupBound,
 		func() (asyncOp, error) { return startRecvOn(s, recvMax) }, asyncOp.Close)
 	if gerr != nil {
 		return gerr
@@ -191,74 +187,24 @@ func (r *run) startPending() error {
 	if err != nil {
 		return fmt.Errorf("asynchronous recv on the %s: %w", side, err) // skipError: unavailable is a skip
 	}
-	r.pending = &pending{side: side, a: a}
+	p.pending = &pending{side: side, a: a}
 	return nil
-}
-
-// guarded runs f, an event-loop call that does not block by contract (a
-// registration, a read without waiting, a submission, a wait with its own
-// bound), on a call thread of its own within limit, like every other call: one
-// that does not return is a harness error, never a hang, and teardown reaps
-// it with the rest.
-func (r *run) guarded(side Side, op Op, what string, limit time.Duration, f func()) error {
-	c := r.start(side, op, what, func() probes.Outcome { f(); return probes.Outcome{Class: schema.ClassOK} })
-	if _, ok := c.await(limit); !ok {
-		return fmt.Errorf("%s on the %s did not return within %v", what, side, limit)
-	}
-	return nil
-}
-
-// guardedOpen is guarded for a call that makes something to be closed (a
-// registration, a submitted recv): what open makes after the guard gave up
-// is closed by release, on the call's thread or here, so an overstaying
-// call leaks no descriptor, ring or operation, and its results are never
-// read while that thread may still write them.
-func guardedOpen[T any](r *run, side Side, op Op, what string, limit time.Duration, open func() (T, error), release func(T) error) (T, error, error) {
-	var (
-		mu              sync.Mutex
-		got             T
-		gotErr          error
-		done, abandoned bool
-	)
-	gerr := r.guarded(side, op, what, limit, func() {
-		v, err := open()
-		mu.Lock()
-		defer mu.Unlock()
-		if abandoned {
-			if err == nil {
-				release(v) // the run is already a harness error
-			}
-			return
-		}
-		got, gotErr, done = v, err, true
-	})
-	if gerr != nil {
-		mu.Lock()
-		defer mu.Unlock()
-		abandoned = true
-		if done && gotErr == nil {
-			release(got) // it returned between the guard's bound and this lock
-		}
-		var zero T
-		return zero, nil, gerr
-	}
-	return got, gotErr, nil
 }
 
 // cancelThenClose is the action cancel-then-close: cancel the actor's pending
 // recv (CancelIoEx, IORING_OP_ASYNC_CANCEL), then close, as libuv does since
 // libuv#3036 before closesocket. The close's result is the action's outcome;
 // the cancel's error, if any, is noted on the pending-recv step.
-func (r *run) cancelThenClose() probes.Outcome {
-	r.pending.cancelErr = r.pending.a.Cancel()
-	return r.sock[Actor].Close()
+func (p *play) cancelThenClose() probes.Outcome {
+	p.pending.cancelErr = p.pending.a.Cancel()
+	return p.sock[Actor].Close()
 }
 
 // awaitPending waits up to the run's bound for the pending recv's completion,
 // once: later calls return the same completion.
-func (r *run) awaitPending() probes.Completion {
-	p := r.pending
-	if p.comp == nil {
+func (p *play) awaitPending() probes.Completion {
+	pd := p.pending
+	if pd.comp == nil {
 		start := time.Now()
 		var c, got probes.Completion
 		// Wait has a bound of its own; the guard is only against an
@@ -266,30 +212,30 @@ func (r *run) awaitPending() probes.Completion {
 		// thread and read only once it returned: after an overstay that
 		// thread may still write it, so c stays the zero Completion (not
 		// done) beside the harness error.
-		if gerr := r.guarded(p.side, PendingRecv, "asynchronous recv wait", r.cfg.Bound+setupBound, func() { got = p.a.Wait(r.cfg.Bound) }); gerr != nil {
-			r.harnessOp("the pending recv's wait", gerr)
+		if gerr := p.guarded(pd.side, PendingRecv, "asynchronous recv wait", p.cfg.Bound+setupBound, func() { got = pd.a.Wait(p.cfg.Bound) }); gerr != nil {
+			p.harnessOp("the pending recv's wait", gerr)
 		} else {
 			c = got
 		}
 		if c.Err != nil { // the wait failed: not seen, so no blocked cell
-			r.harnessOp("the pending recv's wait", c.Err)
+			p.harnessOp("the pending recv's wait", c.Err)
 		}
 		if !c.Done {
-			r.stats.BoundWait += time.Since(start)
+			p.stats.BoundWait += time.Since(start)
 		}
-		p.comp = &c
+		pd.comp = &c
 	}
-	return *p.comp
+	return *pd.comp
 }
 
 // pendingStep records how the pending recv completed.
-func (r *run) pendingStep() observation {
-	c := r.awaitPending()
+func (p *play) pendingStep(Step) observation {
+	c := p.awaitPending()
 	o := observation{outcome: c.Outcome()}
 	if c.Done {
 		o.completion = &schema.Completion{API: c.API, Done: c.Done, N: c.N, Errno: c.Errno, Code: c.Code, WSA: c.WSA, WSACode: c.WSACode}
 	}
-	if err := r.pending.cancelErr; err != nil {
+	if err := p.pending.cancelErr; err != nil {
 		o.note = "the cancel returned: " + err.Error()
 	}
 	return o
@@ -299,14 +245,14 @@ func (r *run) pendingStep() observation {
 // and reaps it), each within teardownBound on a thread of its own: a close
 // that does not return, or fails, leaves an operation or a descriptor behind,
 // and that is a harness error.
-func (r *run) closeEventLoop() error {
+func (p *play) closeEventLoop() error {
 	var closers []func() error
 	var what []string
-	if p := r.pending; p != nil && p.a != nil {
-		closers, what = append(closers, p.a.Close), append(what, fmt.Sprintf("the %s's asynchronous recv", p.side))
+	if pd := p.pending; pd != nil && pd.a != nil {
+		closers, what = append(closers, pd.a.Close), append(what, fmt.Sprintf("the %s's asynchronous recv", pd.side))
 	}
 	for _, side := range []Side{Actor, Peer} {
-		if w := r.watches[side]; w != nil && w.w != nil {
+		if w := p.watches[side]; w != nil && w.w != nil {
 			closers, what = append(closers, w.w.Close), append(what, fmt.Sprintf("the %s's readiness registration", side))
 		}
 	}

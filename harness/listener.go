@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/closematrix/closematrix/probes"
-	"github.com/closematrix/closematrix/schema"
 )
 
 // listenerActor is the actor of a listener scenario: a listening socket that
@@ -73,8 +72,6 @@ func (l *listenerActor) SetLinger(bool, int) error  { return errListener }
 func (l *listenerActor) Pending() (int, error)      { return 0, errListener }
 func (l *listenerActor) Settle(time.Duration) bool  { return false }
 func (l *listenerActor) State() (string, error)     { return "", errListener }
-func (l *listenerActor) Poll() (string, error)      { return "", errListener }
-func (l *listenerActor) SoError() probes.Outcome    { return probes.Outcome{Class: schema.ClassOK} }
 func (l *listenerActor) Conn() probes.Conn4         { return probes.Conn4{} }
 
 // Flight is the listener's accept queue and state (blocked.go).

@@ -234,16 +234,14 @@ func (a *remoteActor) Close() probes.Outcome {
 	}
 	return probes.Outcome{Class: schema.ClassOK}
 }
-func (a *remoteActor) SetLinger(bool, int) error { return errRemote }
-func (a *remoteActor) Pending() (int, error)     { return 0, errRemote }
-func (a *remoteActor) Poll() (string, error)     { return "", errRemote }
-func (a *remoteActor) SoError() probes.Outcome   { return probes.Outcome{} }
-func (a *remoteActor) Conn() probes.Conn4        { return a.conn }
-func (a *remoteActor) State() (string, error)    { return probes.LookupState(a.conn) }
 
-// Settle waits for the dead process's connection to leave the states that
-// await an ACK.
-func (a *remoteActor) Settle(bound time.Duration) bool { return probes.SettleConn(a.conn, bound) }
+var _ processEnd = (*remoteActor)(nil)
+
+func (a *remoteActor) SetLinger(bool, int) error { return errRemote }
+func (a *remoteActor) Conn() probes.Conn4        { return a.conn }
+
+// Its state, unread bytes, settling and queues are the system table's by
+// 4-tuple (tableObserver): nothing else is visible from here.
 
 // Closed reports whether the process is gone or going; teardown then leaves
 // it be.
@@ -252,6 +250,3 @@ func (a *remoteActor) Closed() bool {
 	defer a.mu.Unlock()
 	return a.exited || a.ending
 }
-
-// Flight is the helper's connection's queues, by 4-tuple (blocked.go).
-func (a *remoteActor) Flight() (probes.Flight, error) { return probes.ConnFlight(a.conn) }

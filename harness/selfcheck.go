@@ -37,24 +37,24 @@ var errSelfCheck = errors.New("self-check")
 // returned not-socket or bad-descriptor on the actor's own socket, which is
 // what a call that the close overtook returns. With a signal, such an
 // answer came from a call seen waiting in the kernel: it is the OS's.
-func (r *run) checkPosture(c *call) error {
+func (p *play) checkPosture(c *call) error {
 	if c == nil {
 		return nil
 	}
-	pc := postureCall[r.sc.Posture]
-	if r.postureLate.Load() {
-		return fmt.Errorf("posture %s did not hold: its %s began after the action had closed the socket", r.sc.Posture, pc.Op)
+	pc := postureCall[p.sc.Posture]
+	if p.postureLate.Load() {
+		return fmt.Errorf("posture %s did not hold: its %s began after the action had closed the socket", p.sc.Posture, pc.Op)
 	}
 	if !c.finished() {
 		return nil
 	}
-	if !r.actStart.IsZero() && c.end.Before(r.actStart) {
-		return fmt.Errorf("posture %s did not hold: the %s returned %s before the action", r.sc.Posture, pc.Op, *c.res)
+	if !p.actStart.IsZero() && c.end.Before(p.actStart) {
+		return fmt.Errorf("posture %s did not hold: the %s returned %s before the action", p.sc.Posture, pc.Op, *c.res)
 	}
-	if pc.Side == Actor && r.postureGrace != "" &&
+	if pc.Side == Actor && p.postureGrace != "" &&
 		(c.res.Class == schema.ClassNotSocket || c.res.Class == schema.ClassBadDescriptor) {
 		return fmt.Errorf("posture %s did not hold: the %s on the actor's own socket returned %s, as a call the close overtook does (no thread-state signal here said it was blocked)",
-			r.sc.Posture, pc.Op, *c.res)
+			p.sc.Posture, pc.Op, *c.res)
 	}
 	return nil
 }
@@ -68,17 +68,17 @@ func (r *run) checkPosture(c *call) error {
 //
 // Windows' GetTcpTable2 lists every process's connections with its owner's
 // PID by design, and is not checked: under Wine one read can take a second.
-func (r *run) checkTableSees(side Side) {
-	a, ok := r.sock[side].(*remoteActor)
+func (p *play) checkTableSees(side Side) {
+	a, ok := p.sock[side].(processEnd)
 	if !ok || runtime.GOOS == "windows" {
 		return
 	}
 	st, err := probes.LookupState(a.Conn())
 	switch {
 	case err != nil:
-		r.stateSkip[side] = fmt.Sprintf("the system's TCP table could not be read before the action: %v", err)
+		p.stateSkip[side] = fmt.Sprintf("the system's TCP table could not be read before the action: %v", err)
 	case st != probes.StateEstablished:
-		r.stateSkip[side] = fmt.Sprintf("the system's TCP table showed the helper process's live connection as %s, not ESTABLISHED, before the action: it does not show other processes' connections faithfully here", st)
+		p.stateSkip[side] = fmt.Sprintf("the system's TCP table showed the helper process's live connection as %s, not ESTABLISHED, before the action: it does not show other processes' connections faithfully here", st)
 	}
 }
 
@@ -86,11 +86,9 @@ func (r *run) checkTableSees(side Side) {
 // state with the system table's entry for its connection. The two reads are
 // not atomic: a pair that disagrees is read again a few times (a state in
 // passage), and only a lasting disagreement fails.
-func (r *run) checkStates(st Step, s Endpoint) error {
-	sv, ok := s.(interface {
-		States() (fromSocket, fromTable string, err error)
-	})
-	if !ok || s.Closed() || r.net != nil {
+func (p *play) checkStates(st Step, s Endpoint) error {
+	sv, ok := s.(StateChecker)
+	if !ok || s.Closed() || p.net != nil {
 		// A network scenario's sockets live in namespaces of their own;
 		// the table this process reads (/proc/net/tcp) is its own
 		// namespace's, which does not list them.
@@ -129,14 +127,14 @@ func pollReadable(ev string) bool {
 // must return within the run's bound. It makes that recv, so it may only run
 // where nothing observes the side afterwards (an isolated step). A recv that
 // blocks is a failed self-check, returned as the run's error.
-func (r *run) checkReadable(side Side, step string, readable bool) error {
+func (p *play) checkReadable(side Side, step string, readable bool) error {
 	if !readable {
 		return nil
 	}
-	s := r.sock[side]
-	c := r.start(side, Recv, step+" (self-check recv)", func() probes.Outcome { return r.counted(side, Recv, s.Recv)(recvMax) })
-	if o, ok := c.await(r.cfg.Bound); !ok {
-		return fmt.Errorf("%w: %s said readable, yet a recv then blocked for %v", errSelfCheck, step, r.cfg.Bound)
+	s := p.sock[side]
+	c := p.start(side, Recv, step+" (self-check recv)", func() probes.Outcome { return p.counted(side, s.Recv)(recvMax) })
+	if o, ok := c.await(p.cfg.Bound); !ok {
+		return fmt.Errorf("%w: %s said readable, yet a recv then blocked for %v", errSelfCheck, step, p.cfg.Bound)
 	} else if !probes.Observed(o) {
 		return fmt.Errorf("%w: %s said readable; the recv after it was not made", errSelfCheck, step)
 	}
@@ -199,18 +197,18 @@ func (b *byteCount) received(side Side, o probes.Outcome, ownShut bool) error {
 
 // ownShut reports whether side shut its own receive direction (the actor
 // of a shutdown-rd or shutdown-rdwr scenario).
-func (r *run) ownShut(side Side) bool {
-	return side == Actor && (r.sc.Action == ShutdownRD || r.sc.Action == ShutdownRDWR || r.sc.Action == ListenerShutdown)
+func (p *play) ownShut(side Side) bool {
+	return side == Actor && p.sc.Action.spec().shutsRead
 }
 
 // counted wraps a side's recv so that the bytes it returns are counted and
 // checked (byteCount.received); a failure makes the run an error. Calls
 // freed by teardown are not checked: they return what teardown did.
-func (r *run) counted(side Side, _ Op, recv func(int) probes.Outcome) func(int) probes.Outcome {
+func (p *play) counted(side Side, recv func(int) probes.Outcome) func(int) probes.Outcome {
 	return func(n int) probes.Outcome {
 		o := recv(n)
-		if !r.tearing.Load() {
-			r.fail(r.bytes.received(side, o, r.ownShut(side)))
+		if !p.tearing.Load() {
+			p.fail(p.bytes.received(side, o, p.ownShut(side)))
 		}
 		return o
 	}
@@ -218,11 +216,11 @@ func (r *run) counted(side Side, _ Op, recv func(int) probes.Outcome) func(int) 
 
 // countedSend wraps a side's send so that what the stack accepted is
 // counted.
-func (r *run) countedSend(side Side, send func([]byte) probes.Outcome) func([]byte) probes.Outcome {
-	return func(p []byte) probes.Outcome {
-		o := send(p)
+func (p *play) countedSend(side Side, send func([]byte) probes.Outcome) func([]byte) probes.Outcome {
+	return func(b []byte) probes.Outcome {
+		o := send(b)
 		if o.Class == schema.ClassOK {
-			r.bytes.sent(side, o.N)
+			p.bytes.sent(side, o.N)
 		}
 		return o
 	}

@@ -37,14 +37,24 @@ func (e *fakeEnd) Poll() (string, error) {
 	if e.poll != nil {
 		return e.poll()
 	}
-	return e.Endpoint.Poll()
+	return e.sock().Poll()
 }
+
+// sock is the real socket under the fake: its own observations (Observer,
+// Poller, flighter) pass through.
+func (e *fakeEnd) sock() *probes.Socket { return e.Endpoint.(*probes.Socket) }
+
+func (e *fakeEnd) State() (string, error)         { return e.sock().State() }
+func (e *fakeEnd) Pending() (int, error)          { return e.sock().Pending() }
+func (e *fakeEnd) Settle(b time.Duration) bool    { return e.sock().Settle(b) }
+func (e *fakeEnd) SoError() probes.Outcome        { return e.sock().SoError() }
+func (e *fakeEnd) Flight() (probes.Flight, error) { return e.sock().Flight() }
 
 func (e *fakeEnd) States() (string, string, error) {
 	if e.states != nil {
 		return e.states()
 	}
-	return e.Endpoint.(*probes.Socket).States()
+	return e.sock().States()
 }
 
 func (e *fakeEnd) Close() probes.Outcome {

@@ -1,0 +1,198 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/closematrix/closematrix/probes"
+	"github.com/closematrix/closematrix/schema"
+)
+
+func (p *play) setup() error {
+	if p.sc.Has(Linger0) {
+		if err := p.sock[Actor].SetLinger(true, 0); err != nil {
+			return err
+		}
+	}
+	if p.sc.Has(Linger2) {
+		if err := p.sock[Actor].SetLinger(true, 2); err != nil {
+			return err
+		}
+	}
+	if p.sc.Has(UnsentAtActor) {
+		f, ok := p.sock[Actor].(BufferFiller)
+		if !ok {
+			return fmt.Errorf("%w: %s needs a non-blocking send", ErrNotInView, UnsentAtActor)
+		}
+		n, err := f.FillSendBuffer()
+		if err != nil || n == 0 {
+			return fmt.Errorf("%s: queued %d bytes: %v", UnsentAtActor, n, err)
+		}
+		p.bytes.sent(Actor, n)
+	}
+	if p.sc.Has(UserTimeout) {
+		for _, side := range []Side{Actor, Peer} {
+			ut, ok := p.sock[side].(UserTimeouter)
+			if !ok {
+				return fmt.Errorf("%w: %s has no TCP_USER_TIMEOUT here", probes.ErrUnsupported, side)
+			}
+			if err := ut.SetUserTimeout(UserTimeoutValue); err != nil {
+				return err
+			}
+		}
+	}
+	if p.sc.Has(PeerClosedFirst) {
+		if o := p.sock[Peer].Close(); o.Class != schema.ClassOK {
+			return fmt.Errorf("%s: the peer's close returned %s", PeerClosedFirst, o)
+		}
+		if err := p.waitReadable(Actor); err != nil {
+			return fmt.Errorf("%s: %w", PeerClosedFirst, err)
+		}
+	}
+	for _, u := range []struct {
+		su   Setup
+		from Side
+	}{{UnreadAtActor, Peer}, {UnreadAtPeer, Actor}} {
+		su, from := u.su, u.from
+		if !p.sc.Has(su) {
+			continue
+		}
+		to := other(from)
+		if o := p.sock[from].Send(make([]byte, UnreadBytes)); o.Class != schema.ClassOK || o.N != UnreadBytes {
+			return fmt.Errorf("%s: %s sent %s", su, from, o)
+		}
+		p.bytes.sent(from, UnreadBytes)
+		wait := func() error { return p.waitPending(to, UnreadBytes) }
+		if a, ok := p.sock[to].(processEnd); ok {
+			wait = func() error { return a.waitPending(UnreadBytes) }
+		}
+		if err := wait(); err != nil {
+			return fmt.Errorf("%s: %w", su, err)
+		}
+	}
+	return nil
+}
+
+// waitPending polls FIONREAD until side has n bytes waiting: the signal that
+// unread data has landed, instead of a sleep.
+func (p *play) waitPending(side Side, n int) error {
+	start := time.Now()
+	defer func() { p.stats.SignalWait += time.Since(start) }()
+	for {
+		got, err := observerOf(p.sock[side]).Pending()
+		if err != nil {
+			return err
+		}
+		if got == n {
+			return nil
+		}
+		if time.Since(start) > setupBound {
+			return fmt.Errorf("%s has %d bytes pending after %v, want %d", side, got, setupBound, n)
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
+// waitReadable polls (zero timeout) until side reports the other end's FIN:
+// readable on Unix (poll(2): end of file reads as POLLIN), POLLHUP from
+// WSAPoll, which reports a graceful disconnect that way (WSAPOLLFD, revents).
+func (p *play) waitReadable(side Side) error {
+	start := time.Now()
+	defer func() { p.stats.SignalWait += time.Since(start) }()
+	for {
+		var ev string
+		err := fmt.Errorf("%w: no poll", ErrNotInView)
+		if pl, ok := p.sock[side].(Poller); ok {
+			ev, err = pl.Poll()
+		}
+		if err != nil {
+			// No poll in this view (Go's net, an agent): the state says it
+			// instead.
+			st, serr := observerOf(p.sock[side]).State()
+			if serr != nil {
+				return errors.Join(err, serr)
+			}
+			if st == probes.StateCloseWait {
+				return nil
+			}
+		} else if strings.Contains(ev, probes.PollIn) || strings.Contains(ev, probes.PollHup) {
+			return nil
+		}
+		if time.Since(start) > setupBound {
+			return fmt.Errorf("%s not readable after %v (poll: %s)", side, setupBound, ev)
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
+// fill is what the blocked send of PeerBlockedSend offers; it is only read.
+// Made when a scenario first needs it, not when the package loads: every
+// closematrix render would pay 64 MiB for it.
+var fill = sync.OnceValue(func() []byte { return make([]byte, FillBytes) })
+
+// startPosture starts the blocked call the posture needs and waits until its
+// thread is asleep inside the call (a signal on Linux, PostureGrace
+// elsewhere).
+func (p *play) startPosture() (*call, error) {
+	pc, ok := postureCall[p.sc.Posture]
+	if !ok {
+		return nil, nil // idle
+	}
+	s := p.sock[pc.Side]
+	var f func() probes.Outcome
+	var op Op
+	switch pc.Op {
+	case BlockedRecv:
+		recv := p.counted(pc.Side, s.Recv)
+		f, op = func() probes.Outcome { return recv(recvMax) }, Recv
+	case BlockedSend:
+		// How much of it the other end reads is not known until it
+		// returns, and a send that fails midway says nothing of the bytes
+		// it moved: that direction is not counted.
+		p.bytes.unknown(pc.Side)
+		f, op = func() probes.Outcome {
+			o := s.Send(fill())
+			if o.Class == schema.ClassOK && o.N < len(fill()) {
+				// A partial count varies with the buffers' sizes: it says
+				// "returned after moving some bytes", recorded as ok 0.
+				o.N = 0
+			}
+			return o
+		}, Send
+	case BlockedAccept:
+		f, op = s.(*listenerActor).accept, Recv
+	}
+	inner := f
+	f = func() probes.Outcome {
+		if s.Closed() {
+			p.postureLate.Store(true) // the action overtook the call
+		}
+		return inner()
+	}
+	c := p.start(pc.Side, op, pc.Name(), f)
+	start := time.Now()
+	var err error
+	if w, ok := s.(CallWaiter); ok {
+		// A view with calls of its own (Go's netpoller parks a Read
+		// instead of blocking in recvfrom) says when its call is waiting.
+		var signal bool
+		signal, err = w.WaitInCall(setupBound)
+		if !signal && err == nil {
+			p.postureGrace = fmt.Sprintf("posture held by a %v grace period: Go's net shows no blocked call", probes.PostureGrace)
+		}
+	} else {
+		var signal bool
+		signal, err = probes.WaitInSyscall(c.tid, setupBound)
+		if !signal && err == nil {
+			p.postureGrace = fmt.Sprintf("posture held by a %v grace period, not a signal: %v", probes.PostureGrace, probes.ThreadSignal())
+		}
+	}
+	p.stats.SignalWait += time.Since(start)
+	if c.finished() {
+		return nil, fmt.Errorf("the %s returned %s before the action", pc.Op, *c.res)
+	}
+	return c, err
+}

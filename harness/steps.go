@@ -1,0 +1,143 @@
+package harness
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/closematrix/closematrix/probes"
+	"github.com/closematrix/closematrix/schema"
+)
+
+// One method per op: the observe column of the op table (ops.go). Each makes
+// one observation of step st after the action.
+
+// step makes one observation: its op's method.
+func (p *play) step(st Step) observation {
+	sp := st.Op.spec()
+	if sp == nil {
+		panic("harness: no op " + string(st.Op)) // Validate keeps such steps out
+	}
+	return sp.observe(p, st)
+}
+
+// postureStep is the result of the posture's blocked call (blocked-recv,
+// blocked-send, blocked-accept).
+func (p *play) postureStep(Step) observation { return p.await(p.held, "") }
+
+// stateStep is the side's TCP state, from its socket or the system's table.
+func (p *play) stateStep(st Step) observation {
+	if why := p.stateSkip[st.Side]; why != "" {
+		return observation{skipped: why}
+	}
+	s := p.sock[st.Side]
+	o := stateObservation(observerOf(s).State())
+	if o.skipped == "" {
+		p.fail(p.checkStates(st, s))
+	}
+	return o
+}
+
+// pollStep is the side's readiness and SO_ERROR. The run stops after this
+// step (Isolated), so the recv that checks the readiness changes nothing
+// another step sees.
+func (p *play) pollStep(st Step) observation {
+	s, ok := p.sock[st.Side].(Poller)
+	if !ok {
+		return observation{skipped: "poll: " + fmt.Errorf("%w: the view shows no readiness or pending error", ErrNotInView).Error()}
+	}
+	ev, err := s.Poll()
+	if err != nil {
+		return observation{skipped: "poll: " + err.Error()}
+	}
+	pend := s.SoError()
+	if !probes.Observed(pend) {
+		return observation{skipped: "SO_ERROR could not be read"}
+	}
+	o := observation{outcome: probes.Outcome{Class: schema.Class(ev), Errno: pend.Errno, Code: pend.Code}}
+	p.fail(p.checkReadable(st.Side, st.Name(), pollReadable(ev)))
+	return o
+}
+
+// wireStep is the segments the side sent since the capture started. The
+// capture follows the actor's 4-tuple: what the actor sent is FromLocal,
+// what the peer sent comes back to it.
+func (p *play) wireStep(st Step) observation {
+	all, err := p.capture.Packets()
+	p.stats.WireAt = append(p.stats.WireAt, time.Now())
+	if err != nil {
+		return observation{skipped: "wire capture: " + err.Error()}
+	}
+	var segs []probes.Segment
+	var recs []schema.Segment
+	for seq, pk := range all {
+		if pk.FromLocal == (st.Side == Actor) {
+			segs = append(segs, pk.Segment)
+			recs = append(recs, schema.Segment{Seq: seq, Flags: pk.Flags(), Len: pk.Data})
+		}
+	}
+	return observation{outcome: probes.Outcome{Class: schema.Class(probes.WireClass(segs))}, segments: recs}
+}
+
+// upStep restores the network (net.up).
+func (p *play) upStep(Step) observation {
+	return observation{outcome: p.harnessOp("net.up", p.net.Restore())}
+}
+
+// actionStep is the action's own result, or blocked.
+func (p *play) actionStep(Step) observation {
+	o := p.awaitCall(p.action)
+	if o.Class != schema.ClassBlocked && p.tookFor > 10*time.Millisecond {
+		return observation{outcome: o, note: fmt.Sprintf("the %s took %.1f s", p.sc.Action, p.tookFor.Seconds())}
+	}
+	return observation{outcome: o}
+}
+
+// drainStep reads until end of stream, an error or the bound.
+func (p *play) drainStep(st Step) observation {
+	var total int
+	recv := p.counted(st.Side, p.sock[st.Side].Recv)
+	o := p.await(p.start(st.Side, Recv, st.Name(), func() probes.Outcome {
+		for {
+			o := recv(recvMax)
+			if o.Class != schema.ClassData {
+				return o
+			}
+			total += o.N
+		}
+	}), "")
+	if o.outcome.Class != schema.ClassBlocked {
+		o.note = fmt.Sprintf("read %d bytes first", total)
+	}
+	p.settle(Actor, Peer) // draining lets the actor's data and FIN be acknowledged
+	return o
+}
+
+// closeStep closes the side's socket; a lingering close may block.
+func (p *play) closeStep(st Step) observation {
+	o := p.await(p.start(st.Side, CloseOp, st.Name(), p.sock[st.Side].Close), "")
+	p.settle(st.Side)
+	return o
+}
+
+// callStep is a new recv or send. A call of the same kind still in flight on
+// this side would race a new one for the same bytes: the step observes that
+// call instead.
+func (p *play) callStep(st Step) observation {
+	for _, c := range p.calls {
+		if c.side == st.Side && c.op == st.Op && !c.finished() {
+			return p.await(c, fmt.Sprintf("the %s of %s was still in flight; this is that call", st.Op, c.step))
+		}
+	}
+	s := p.sock[st.Side]
+	recv := p.counted(st.Side, s.Recv)
+	f := func() probes.Outcome { return recv(recvMax) }
+	if st.Op == Send {
+		send := p.countedSend(st.Side, s.Send)
+		f = func() probes.Outcome { return send(make([]byte, SendBytes)) }
+	}
+	o := p.await(p.start(st.Side, st.Op, st.Name(), f), "")
+	if st.Op == Send && o.outcome.Class == schema.ClassOK {
+		p.settle(st.Side)
+	}
+	return o
+}
