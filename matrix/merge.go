@@ -40,7 +40,7 @@ type Row struct {
 	Title    string      // first non-empty title in column order
 	Labels   []string    // union of the scenario's labels, sorted
 	Step     string      // "" for a scenario that no platform recorded steps for
-	Kind     schema.Kind // what the step observes (schema.KindOf)
+	Kind     schema.Kind // what the step observes, as the result files recorded it
 	First    bool        // the scenario's first row: renderers print the ID once
 	Cells    []Cell      // one per column
 	Disagree bool        // observed cells differ in behaviour (see package doc)
@@ -143,7 +143,7 @@ func (m *Matrix) scenarioRows(id string) []Row {
 	}
 	rows := make([]Row, len(steps))
 	for i, step := range steps {
-		r := Row{Scenario: id, Title: title, Labels: labels, Step: step, Kind: kindOf(step), First: i == 0,
+		r := Row{Scenario: id, Title: title, Labels: labels, Step: step, Kind: m.kindOf(id, step), First: i == 0,
 			Cells: make([]Cell, len(m.Columns))}
 		for c := range m.Columns {
 			r.Cells[c] = m.Columns[c].cell(id, step)
@@ -154,10 +154,22 @@ func (m *Matrix) scenarioRows(id string) []Row {
 	return rows
 }
 
-// kindOf is a row's kind: the step's, or "" for a row without a step.
-func kindOf(step string) schema.Kind {
+// kindOf is a row's kind: what the result files recorded for the step (a
+// schema 1 file's kind was filled in from the name when it was read), or
+// "" for a row without a step. Names are not parsed here: a step kind that
+// this reader does not know by name still lands in its kind.
+func (m *Matrix) kindOf(id, step string) schema.Kind {
 	if step == "" {
 		return ""
+	}
+	for _, col := range m.Columns {
+		if sc := col.index[id]; sc != nil {
+			for i := range sc.Steps {
+				if sc.Steps[i].Name == step && sc.Steps[i].Kind != "" {
+					return sc.Steps[i].Kind
+				}
+			}
+		}
 	}
 	return schema.KindOf(step)
 }
