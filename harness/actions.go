@@ -23,6 +23,9 @@ const (
 	CancelThenClose  Action = "cancel-then-close"
 	ListenerClose    Action = "listener-close"
 	ListenerShutdown Action = "listener-shutdown"
+	// ListenerShutdownWR shuts only the send direction of a listening
+	// socket, which has none.
+	ListenerShutdownWR Action = "listener-shutdown-wr"
 )
 
 // actionSpec is everything the harness knows about one action: what it acts
@@ -85,6 +88,8 @@ func init() {
 			doc: "close the listening socket"},
 		ListenerShutdown: {listener: true, shutsRead: true, do: shut(probes.ShutRDWR),
 			doc: "shutdown(SHUT_RDWR) on the listening socket"},
+		ListenerShutdownWR: {listener: true, do: shut(probes.ShutWR),
+			doc: "shutdown(SHUT_WR) on the listening socket"},
 	}
 }
 

@@ -348,6 +348,65 @@ var eventLoops = []body{
 	},
 }
 
+// asserted are close cases that other kernel-facing suites assert on real
+// Linux and that the groups above did not play (closematrix issue 22): each
+// doc names the public test or thread. gVisor's tests are its
+// test/syscalls/linux suite, run natively on Linux as well as on gVisor;
+// sapi-ts is Xilinx's Socket API Test Suite (OpenOnload).
+var asserted = []body{
+	{action: ShutdownWR, condition: "unread-at-actor", setup: []Setup{UnreadAtActor}, steps: "actor.state peer.state peer.recv peer.send actor.recv", wire: true,
+		title: "shutdown for sending with data the actor never read",
+		doc: "Unread data makes close send RST (RFC 2525 §2.17); does a half close send FIN all the same? " +
+			"gVisor socket_ip_tcp_generic.cc FINSentOnShutdownWrWithUnreadData asserts a FIN (the peer reads 0); sapi-ts usecases/shutdown_wr."},
+	{action: ShutdownRD, condition: "unread-at-actor-then-close", setup: []Setup{UnreadAtActor}, steps: "actor.state peer.state actor.close peer.recv peer.send", wire: true,
+		title: "shutdown for receiving with unread data, then close",
+		doc: "shutdown(SHUT_RD) sends nothing; the close that follows finds the data still unread: RST? " +
+			"gVisor socket_ip_tcp_generic.cc ShutdownRdUnreadDataShouldCauseNoPacketsUnlessClosed asserts no segment at the shutdown, then ECONNRESET at the peer after the close."},
+	{action: ShutdownRD, condition: "unread-at-actor-read-twice", setup: []Setup{UnreadAtActor}, steps: "actor.recv actor.recv#2 peer.send",
+		title: "recv twice after shutdown for receiving with data queued",
+		doc: "Is data that arrived before shutdown(SHUT_RD) still delivered, and what does the recv after it return? " +
+			"gVisor socket_ip_tcp_generic.cc ShutdownRdAllowsReadOfReceivedDataBeforeEOF asserts the data, then 0; sapi-ts basic/shutdown_stream_read_write."},
+	{action: Close, condition: "unread-at-both", setup: []Setup{UnreadAtActor, UnreadAtPeer}, steps: "peer.recv peer.recv#2 peer.send", wire: true,
+		title: "close with unread data while the peer has unread data too",
+		doc: "The close sends RST (unread data at the actor); does the peer still read what had reached it first? " +
+			"gVisor socket_ip_tcp_generic.cc RSTSentOnCloseWithUnreadDataAllowsReadBuffered asserts the data, then ECONNRESET (the question of claim 15)."},
+	{action: Abort, condition: "idle-poll-after-so-error", setup: []Setup{Linger0}, steps: "peer.poll peer.poll-after-so-error",
+		title: "after an RST: poll, and poll again once SO_ERROR was read",
+		doc: "An RST raises POLLERR with the pending error (gVisor socket_ip_tcp_generic.cc RSTCausesPollHUP asserts POLLHUP); " +
+			"once a loop has fetched SO_ERROR, does POLLERR stay, as libuv and mio assume when they read the error on POLLERR?"},
+	{action: Abort, condition: "idle-send-first", setup: []Setup{Linger0}, steps: "peer.send peer.recv",
+		title: "after an RST in ESTABLISHED, send first, then recv",
+		doc:   "abort/idle reads first; here the first call after the RST is a send: does it take the reset (EPIPE, ECONNRESET) and leave the recv an EOF or the error again?"},
+	{action: Abort, condition: "after-fin", setup: []Setup{Linger0, ShutWRFirst}, steps: "actor.state peer.state peer.recv peer.recv#2 peer.send",
+		title: "RST after a FIN: the actor shut its sending side, the peer saw the FIN, then the actor aborts",
+		doc: "The peer holds a FIN it has not read when the RST arrives: does its recv return 0 for the FIN or the reset? " +
+			"(RFC 793 §3.4: a reset in CLOSE_WAIT; gVisor tcp_socket.cc plays resets in each state.)"},
+	{action: Abort, condition: "after-fin-send-first", setup: []Setup{Linger0, ShutWRFirst}, steps: "peer.send peer.recv",
+		title: "RST after a FIN, send first",
+		doc:   "As abort/after-fin, with a send as the first call after the RST."},
+	{action: ShutdownWR, condition: "twice", setup: []Setup{ShutWRFirst}, steps: "actor.action peer.recv",
+		title: "shutdown for sending a second time",
+		doc:   "hyperium/hyper#512: \"on OSX, calling shutdown a second time will return a NotConnected error\"; Linux succeeds?"},
+	{action: ShutdownWR, condition: "after-peer-closed", setup: []Setup{PeerClosedFirst}, steps: "actor.action actor.state",
+		title: "shutdown for sending after the peer closed",
+		doc:   "tokio-rs/tokio#4665 and ocaml-multicore/eio#521: on macOS, shutdown of a loopback socket whose peer has closed returns ENOTCONN."},
+	{action: ShutdownRDWR, condition: "after-peer-closed", setup: []Setup{PeerClosedFirst}, steps: "actor.action actor.state",
+		title: "shutdown in both directions after the peer closed",
+		doc:   "As shutdown-wr/after-peer-closed, SHUT_RDWR (nuodb/nuodb-python#151: ENOTCONN from shutdown(SHUT_RDWR) on macOS)."},
+	{action: ShutdownWR, condition: "unconnected", setup: []Setup{Unconnected}, steps: "actor.action",
+		title: "shutdown for sending on a socket that never connected",
+		doc:   "POSIX shutdown(): ENOTCONN \"The socket is not connected\"; Winsock: WSAENOTCONN. sapi-ts basic/shutdown_* plays it on every socket state."},
+	{action: ShutdownRD, condition: "unconnected", setup: []Setup{Unconnected}, steps: "actor.action",
+		title: "shutdown for receiving on a socket that never connected",
+		doc:   "As shutdown-wr/unconnected, SHUT_RD: Linux's inet_shutdown answers ENOTCONN for a socket in TCP_CLOSE, but also marks it shut."},
+	{action: ShutdownRDWR, condition: "unconnected", setup: []Setup{Unconnected}, steps: "actor.action",
+		title: "shutdown in both directions on a socket that never connected",
+		doc:   "As shutdown-wr/unconnected, SHUT_RDWR."},
+	{action: ListenerShutdownWR, condition: "backlog", steps: "actor.action peer.recv peer.send peer.state",
+		title: "shutdown for sending on a listening socket with a connection in its backlog",
+		doc:   "A listener sends nothing: is SHUT_WR an error (ENOTCONN), a no-op, or does it touch the connection waiting to be accepted?"},
+}
+
 // Catalogue returns the catalogue: the core bodies (with the observation steps
 // first), the state sequences, the other groups, the event loops' pending
 // recvs, and the wired variants (body.wire: with both ends' segments
@@ -361,12 +420,12 @@ func Catalogue() []Scenario {
 		bodies = append(bodies, b)
 	}
 	nCore := len(bodies)
-	for _, group := range [][]body{sequences, senders, listeners, processes, networks, eventLoops} {
+	for _, group := range [][]body{sequences, senders, listeners, processes, networks, eventLoops, asserted} {
 		bodies = append(bodies, group...)
 	}
 	// The wired variants take a body's own steps: a core body's without
 	// the observation steps (the core scenario has those).
-	for _, b := range slices.Concat(core, sequences, senders, listeners, processes, networks, eventLoops) {
+	for _, b := range slices.Concat(core, sequences, senders, listeners, processes, networks, eventLoops, asserted) {
 		if !b.wire {
 			continue
 		}

@@ -38,6 +38,17 @@ func (p *play) connectListener() error {
 // connect makes the connection: the actor dials, the peer is accepted, and the
 // listener is closed at once so none outlives the setup.
 func (p *play) connect() error {
+	if p.sc.Has(Unconnected) {
+		if p.cfg.Transport != Raw {
+			return fmt.Errorf("%w: an unconnected socket is played on raw sockets only", ErrNotInView)
+		}
+		s, err := probes.Unconnected(p.sc.Family)
+		if err != nil {
+			return err
+		}
+		p.sock[Actor] = s
+		return nil
+	}
 	if p.sc.Action.spec().listener {
 		if p.cfg.Transport != Raw {
 			return fmt.Errorf("%w: listener scenarios are played on raw sockets only", ErrNotInView)

@@ -29,6 +29,9 @@ const (
 	Up            Op = "up"
 	Events        Op = "events"
 	PendingRecv   Op = "pending-recv"
+	// PollAfterSoError reads SO_ERROR first, then polls: does POLLERR stay
+	// once the pending error was read?
+	PollAfterSoError Op = "poll-after-so-error"
 )
 
 // SendBytes is what a send step sends.
@@ -91,6 +94,8 @@ func init() {
 			doc: "restores the network a network action broke (net.up)"},
 		{op: Events, kind: schema.KindEvents, sides: both, looks: true, observe: (*play).eventsStep,
 			doc: "reads the side's readiness registration (epoll edge-triggered, kqueue, AFD poll): what it delivered since the last read, by native names"},
+		{op: PollAfterSoError, kind: schema.KindPoll, sides: both, once: true, looks: true, isolated: true, observe: (*play).pollAfterSoErrorStep,
+			doc: "SO_ERROR read first (its error is the cell's errno), then the readiness (zero timeout): what a loop sees after it fetched the error"},
 		{op: PendingRecv, kind: schema.KindCompletion, sides: both, once: true, observe: (*play).pendingStep,
 			doc: "how the asynchronous recv of a pending posture completed: data, eof, the native completion error, or blocked"},
 	}

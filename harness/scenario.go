@@ -36,6 +36,13 @@ const (
 	// UserTimeout sets TCP_USER_TIMEOUT (RFC 5482; tcp(7)) to UserTimeout on
 	// both ends, so that unacknowledged data fails the connection quickly.
 	UserTimeout Setup = "user-timeout"
+	// ShutWRFirst: the actor shut its send direction (shutdown SHUT_WR)
+	// and the peer saw the FIN before the action: an RST that arrives
+	// after a FIN, a second shutdown of the same direction.
+	ShutWRFirst Setup = "shut-wr-first"
+	// Unconnected: the actor is a socket that never connected (socket(2)
+	// alone), and there is no peer.
+	Unconnected Setup = "unconnected"
 )
 
 // UserTimeoutValue is the TCP_USER_TIMEOUT of the UserTimeout setup.

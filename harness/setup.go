@@ -73,6 +73,14 @@ func (p *play) setup() error {
 			return fmt.Errorf("%s: %w", su, err)
 		}
 	}
+	if p.sc.Has(ShutWRFirst) {
+		if o := p.sock[Actor].Shutdown(probes.ShutWR); o.Class != schema.ClassOK {
+			return fmt.Errorf("%s: the actor's shutdown returned %s", ShutWRFirst, o)
+		}
+		if err := p.waitReadable(Peer); err != nil { // the FIN has arrived
+			return fmt.Errorf("%s: %w", ShutWRFirst, err)
+		}
+	}
 	return nil
 }
 

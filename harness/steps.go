@@ -58,6 +58,27 @@ func (p *play) pollStep(st Step) observation {
 	return o
 }
 
+// pollAfterSoErrorStep reads SO_ERROR, then the readiness: the cell is the
+// readiness after the read, with the error the read returned. Isolated like
+// poll: reading SO_ERROR clears it.
+func (p *play) pollAfterSoErrorStep(st Step) observation {
+	s, ok := p.sock[st.Side].(Poller)
+	if !ok {
+		return observation{skipped: "poll: " + fmt.Errorf("%w: the view shows no readiness or pending error", ErrNotInView).Error()}
+	}
+	pend := s.SoError()
+	if !probes.Observed(pend) {
+		return observation{skipped: "SO_ERROR could not be read"}
+	}
+	ev, err := s.Poll()
+	if err != nil {
+		return observation{skipped: "poll: " + err.Error()}
+	}
+	o := observation{outcome: probes.Outcome{Class: schema.Class(ev), Errno: pend.Errno, Code: pend.Code}, note: "SO_ERROR was read first"}
+	p.fail(p.checkReadable(st.Side, st.Name(), pollReadable(ev)))
+	return o
+}
+
 // wireStep is the segments the side sent since the capture started. The
 // capture follows the actor's 4-tuple: what the actor sent is FromLocal,
 // what the peer sent comes back to it.

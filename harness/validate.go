@@ -140,6 +140,20 @@ var rules = []rule{
 		}
 		return ""
 	}},
+	{"unconnected", func(s Scenario, _ map[string]int) string {
+		if !s.Has(Unconnected) {
+			return ""
+		}
+		if a := s.Action.spec(); a.listener || a.process || a.network || s.Posture != Idle {
+			return "an unconnected actor is a socket of this process, idle"
+		}
+		for _, st := range s.Steps {
+			if st.Side != Actor || st.Op != ActionOp && st.Op != State {
+				return fmt.Sprintf("%s: an unconnected actor has no peer and is only seen through the action", st.Name())
+			}
+		}
+		return ""
+	}},
 	{"net-up", func(s Scenario, _ map[string]int) string {
 		if s.hasOp(Up) && !s.Action.spec().network {
 			return "net.up needs a network action"
