@@ -86,7 +86,7 @@ func (s Summary) String() string {
 func (c *Column) platformMeta() string {
 	p := c.Platform
 	var parts []string
-	for _, s := range []string{p.OSVersion, kernelText(p.Kernel), p.Arch, runnerText(p.Runner), emulatorText(p.Emulator)} {
+	for _, s := range []string{p.OSVersion, kernelText(p.Kernel), p.Arch, runnerText(p.Runner), emulatorText(p.Emulator), p.Runtime} {
 		if s != "" {
 			parts = append(parts, oneLine(s))
 		}

@@ -220,6 +220,10 @@ func diff(args []string, stdout io.Writer) (int, error) {
 		return exitFailure, fmt.Errorf("%s: platform %s, but baseline %s is %s: drift compares one platform with itself",
 			files[1], cur.Platform.Label, files[0], base.Platform.Label)
 	}
+	if bv, cv := matrix.ViewOf(&base.Platform), matrix.ViewOf(&cur.Platform); bv != cv {
+		return exitFailure, fmt.Errorf("%s: view %s, but baseline %s is view %s: drift compares one view with itself",
+			files[1], cv, files[0], bv)
+	}
 	changes := matrix.Diff(base, cur)
 	if err := matrix.WriteDiff(stdout, cur.Platform.Label, changes); err != nil {
 		return exitFailure, err

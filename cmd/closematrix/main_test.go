@@ -121,6 +121,35 @@ func TestDiff(t *testing.T) {
 	}
 }
 
+// TestDiffViews: drift compares a column with itself, and the view is part
+// of the column: one label through two views is refused; a file that says
+// "raw" is the same column as an older one that says nothing.
+func TestDiffViews(t *testing.T) {
+	data, err := os.ReadFile(linux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	with := func(name, view string) string {
+		p := filepath.Join(dir, name)
+		b := bytes.Replace(data, []byte(`"label": "linux-amd64",`), []byte(`"label": "linux-amd64", "view": "`+view+`",`), 1)
+		if bytes.Equal(b, data) {
+			t.Fatal("the fixture's label line moved")
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	gonet, raw := with("gonet.json", "gonet"), with("raw.json", "raw")
+	if code, _, stderr := runCmd("diff", linux, gonet); code != 2 || !strings.Contains(stderr, "view gonet, but baseline "+linux+" is view raw") {
+		t.Errorf("raw baseline, gonet run: exit %d, %q", code, stderr)
+	}
+	if code, stdout, stderr := runCmd("diff", linux, raw); code != 0 || stdout != "linux-amd64: no drift\n" {
+		t.Errorf("old raw baseline, raw run: exit %d, %q %q", code, stdout, stderr)
+	}
+}
+
 func TestDiffUpdate(t *testing.T) {
 	base := filepath.Join(t.TempDir(), "linux-amd64.json")
 	data, err := os.ReadFile(baseline)
