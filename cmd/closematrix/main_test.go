@@ -33,6 +33,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"help"}, 0, "usage:"},
 		{[]string{"--help"}, 0, "usage:"},
 		{[]string{"render", "-h"}, 0, "usage:"},
+		{[]string{"render", "-h"}, 0, "summary what to read first"},
 		{[]string{"render"}, 2, "render: no result files given"},
 		{[]string{"render", "--format", "pdf", linux}, 2, `unknown format "pdf"`},
 		{[]string{"render", "--bogus", linux}, 2, "flag provided but not defined: -bogus"},
@@ -48,7 +49,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestRender(t *testing.T) {
-	for _, format := range []string{"md", "html", "csv", "json", "text"} {
+	for _, format := range []string{"md", "html", "csv", "json", "text", "summary"} {
 		code, stdout, stderr := runCmd("render", "--format", format, linux, windows, darwin)
 		if code != 0 || stdout == "" || stderr != "" {
 			t.Errorf("%s: exit %d, %d bytes out, stderr %q", format, code, len(stdout), stderr)
