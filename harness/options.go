@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -55,7 +56,7 @@ func (o *Options) Register(fs *flag.FlagSet, prefix string) {
 		"source revision, recorded as tool.commit (default: the one built in)")
 	fs.StringVar(&o.View, prefix+"view", firstNonEmpty(os.Getenv("CLOSEMATRIX_VIEW"), "raw"),
 		"raw: the OS's answers through x/sys sockets; gonet: what a Go program gets from package net "+
-			"(the label gets a -gonet suffix)")
+			"(recorded as platform.view; the default label gets a -gonet suffix)")
 }
 
 // Check says what is wrong with o, naming the flag: a count below 1, a bound
@@ -113,15 +114,40 @@ func (o Options) Config() Config {
 	return Config{Repeat: o.Repeat, Bound: o.Bound, Transport: t, SlowRepeat: o.SlowRepeat}
 }
 
-// Platform describes this machine under o's label: the flag's, or
+// Platform describes this machine under o's label — the flag's, or
 // GOOS-GOARCH[-emulator] with the view's name appended for a view other
-// than raw.
+// than raw — and records the view and its runtime as fields, whatever the
+// label says: the matrix files a column by platform.view, never by its
+// label (issue 17).
 func (o Options) Platform() schema.Platform {
 	p := Platform(o.Label, o.Runner)
-	if t, err := TransportByName(o.View); err == nil && t.Name() != "" && o.Label == "" {
-		p.Label += "-" + t.Name()
+	t, err := TransportByName(o.View)
+	if err != nil {
+		t = Raw // as Config: Check reports it
+	}
+	if t.Name() != "" {
+		p.View, p.Runtime = t.Name(), viewRuntime(t)
+		if o.Label == "" {
+			p.Label += "-" + t.Name()
+		}
 	}
 	return p
+}
+
+// viewRuntime is what platform.runtime says for a view: what the Transport
+// reports (Runtime() string) when it can; for Go's net, the Go that this
+// binary was built with, whose net package the calls went through.
+//
+// TODO(issue 17): a Runtime method on goNet (transport_gonet.go) instead of
+// the comparison, once the Transport capabilities are named interfaces.
+func viewRuntime(t Transport) string {
+	if r, ok := t.(interface{ Runtime() string }); ok {
+		return r.Runtime()
+	}
+	if t == GoNet {
+		return runtime.Version() + " net"
+	}
+	return ""
 }
 
 // Write writes the result file of a run that started at started and took d

@@ -49,9 +49,9 @@ func init() {
 	}
 }
 
-// Platform describes this machine. label and runner override the defaults
-// (GOOS-GOARCH, with the emulator's name appended when there is one); commit
-// is the source revision the suite was built from, when known.
+// Platform describes this machine, through the raw view (Options.Platform
+// sets another). label and runner override the defaults (GOOS-GOARCH, with
+// the emulator's name appended when there is one).
 func Platform(label, runner string) schema.Platform {
 	osVersion, kernel, emulator := platformInfo()
 	if label == "" {
@@ -63,7 +63,7 @@ func Platform(label, runner string) schema.Platform {
 	return schema.Platform{
 		Label: label, OS: runtime.GOOS, Arch: runtime.GOARCH,
 		OSVersion: osVersion, Kernel: kernel, Emulator: emulator, Runner: runner,
-		Go: runtime.Version(),
+		Go: runtime.Version(), View: schema.ViewRaw,
 	}
 }
 

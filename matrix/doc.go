@@ -12,7 +12,8 @@
 //   - Columns are platforms, real systems before emulated ones (a Wine
 //     column follows every real OS), then by OS family (Linux, Windows,
 //     macOS, FreeBSD, then the others alphabetically), then by view (raw,
-//     gonet, eventloop: the label's last segment), then by label. The order
+//     gonet, then any other alphabetically: platform.view, or for a file
+//     without it the label's last segment, ViewOf), then by label. The order
 //     never depends on the order of the input files. The page, the Markdown
 //     and the text table fold them (Matrix.Layout): one table per view, one
 //     column per OS family, whose platforms (architectures, runner versions)

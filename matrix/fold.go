@@ -34,16 +34,17 @@ type FoldPart struct {
 	Cell Cell
 }
 
-// Layout folds the matrix's columns into views, in the order of Views and
-// then of first appearance; within a view, columns in Matrix column order
-// (so: Linux, Windows, macOS, FreeBSD, others, then emulated ones).
+// Layout folds the matrix's columns into views (platform.view, ViewOf), in
+// the order of Views and then alphabetically; within a view, columns in
+// Matrix column order (so: Linux, Windows, macOS, FreeBSD, others, then
+// emulated ones).
 func (m *Matrix) Layout() []View {
 	var views []View
 	at := map[string]int{}
 	cols := map[string]int{} // view + fold key → index in its view's Cols
 	for i := range m.Columns {
 		p := &m.Columns[i].Platform
-		v := platformView(p)
+		v := ViewOf(p)
 		vi, ok := at[v]
 		if !ok {
 			vi = len(views)
@@ -63,7 +64,7 @@ func (m *Matrix) Layout() []View {
 		}
 		views[vi].Cols[ci].Members = append(views[vi].Cols[ci].Members, i)
 	}
-	slices.SortStableFunc(views, func(a, b View) int { return viewRank(a.Name) - viewRank(b.Name) })
+	slices.SortStableFunc(views, func(a, b View) int { return compareViews(a.Name, b.Name) })
 	for _, v := range views {
 		for j := range v.Cols {
 			v.Cols[j].Names = m.memberNames(v.Cols[j].Members)
@@ -74,7 +75,8 @@ func (m *Matrix) Layout() []View {
 
 // memberNames names each member of a folded column as briefly as tells them
 // apart: the architecture when that is unique, the label without its OS and
-// view otherwise (amd64-ubuntu-22.04).
+// view otherwise (amd64-ubuntu-22.04, from linux-amd64-ubuntu-22.04-gonet or
+// linux-amd64-gonet-ubuntu-22.04).
 func (m *Matrix) memberNames(members []int) []string {
 	names := make([]string, len(members))
 	seen := map[string]int{}
@@ -89,8 +91,8 @@ func (m *Matrix) memberNames(members []int) []string {
 		if seen[names[i]] > 1 {
 			p := &m.Columns[c].Platform
 			l := strings.TrimPrefix(p.Label, p.OS+"-")
-			if v := platformView(p); v != "raw" {
-				l = strings.TrimSuffix(l, "-"+v)
+			if v := ViewOf(p); v != schema.ViewRaw {
+				l = strings.Replace(strings.TrimSuffix(l, "-"+v), "-"+v+"-", "-", 1)
 			}
 			names[i] = l
 		}

@@ -78,6 +78,7 @@ func Merge(files []*schema.File) (*Matrix, error) {
 		}
 		m.Columns[i] = Column{Platform: f.Platform, Tool: f.Tool, Started: f.Started, DurationMS: f.DurationMS,
 			index: scenarioIndex(f)}
+		m.Columns[i].Platform.View = ViewOf(&f.Platform) // an older file's, from its label
 	}
 	m.Groups = m.buildGroups(files)
 	m.Claims = EvaluateClaims(m)

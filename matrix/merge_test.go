@@ -36,14 +36,16 @@ func TestColumnOrder(t *testing.T) {
 	m := mustMerge(t,
 		file("freebsd-amd64", "freebsd", sc), wine, file("darwin-arm64", "darwin", sc),
 		file("windows-arm64", "windows", sc), file("linux-arm64", "linux", sc), file("linux-amd64", "linux", sc),
-		file("windows-amd64", "windows", sc), file("linux-amd64-gonet", "linux", sc), file("linux-amd64-x-eventloop", "linux", sc))
+		file("windows-amd64", "windows", sc), file("linux-amd64-gonet", "linux", sc), withView(file("linux-amd64-a", "linux", sc), "python"),
+		withView(file("linux-amd64-b", "linux", sc), "node"))
 	var got []string
 	for _, c := range m.Columns {
 		got = append(got, c.Platform.Label)
 	}
 	// Real systems by OS family (Linux, Windows, macOS, FreeBSD), views raw,
-	// gonet, eventloop within one; emulated columns after every real one.
-	want := []string{"linux-amd64", "linux-arm64", "linux-amd64-gonet", "linux-amd64-x-eventloop", "windows-amd64", "windows-arm64",
+	// gonet, then the others alphabetically (node, python) within one;
+	// emulated columns after every real one.
+	want := []string{"linux-amd64", "linux-arm64", "linux-amd64-gonet", "linux-amd64-b", "linux-amd64-a", "windows-amd64", "windows-arm64",
 		"darwin-arm64", "freebsd-amd64", "windows-amd64-wine"}
 	if !slices.Equal(got, want) {
 		t.Errorf("columns %v, want %v", got, want)

@@ -39,18 +39,36 @@ func osFamilyName(goos string) string {
 	return goos
 }
 
-// Views a result file can be recorded through, in the order the page offers
-// them. A label ends in -<view> for every view but raw (the harness's
-// -closematrix.view appends it: linux-amd64-ubuntu-24.04-gonet).
-var Views = []string{"raw", "gonet", "eventloop"}
+// Views are the views the matrix knows, in the order the page offers them.
+// A file names its view in platform.view; a view not listed here (a runtime
+// view, an exec agent's) is still a view of its own, after these,
+// alphabetically.
+var Views = []string{schema.ViewRaw, "gonet"}
 
-// platformView is the view a column was recorded through, read from its
-// label's last segment; raw when it names no known view.
-func platformView(p *schema.Platform) string {
-	if i := strings.LastIndexByte(p.Label, '-'); i >= 0 && slices.Contains(Views[1:], p.Label[i+1:]) {
+// labelViews are the views a file written before platform.view existed can
+// have been recorded through, other than raw: the harness then appended
+// -gonet to its default label (linux-amd64-gonet) and ci-suite.sh to its
+// own (linux-amd64-ubuntu-24.04-gonet).
+var labelViews = []string{"gonet"}
+
+// ViewOf is the view a column was recorded through: platform.view; for a
+// file without it (written before the field existed) its label's last
+// segment when that is a view such files had, raw otherwise. Merge puts the
+// answer into every Column's Platform.View.
+func ViewOf(p *schema.Platform) string {
+	if p.View != "" {
+		return p.View
+	}
+	if i := strings.LastIndexByte(p.Label, '-'); i >= 0 && slices.Contains(labelViews, p.Label[i+1:]) {
 		return p.Label[i+1:]
 	}
-	return "raw"
+	return schema.ViewRaw
+}
+
+// compareViews orders views as Views lists them, the others after,
+// alphabetically.
+func compareViews(a, b string) int {
+	return cmp.Or(cmp.Compare(viewRank(a), viewRank(b)), cmp.Compare(a, b))
 }
 
 func viewRank(v string) int {
@@ -62,13 +80,14 @@ func viewRank(v string) int {
 
 // comparePlatforms is the column order: real systems before emulated ones
 // (Wine after every real OS), then OS (Linux, Windows, macOS, FreeBSD,
-// others alphabetically), then view (raw, gonet, eventloop), then label.
+// others alphabetically), then view (raw, gonet, others alphabetically),
+// then label.
 func comparePlatforms(a, b *schema.Platform) int {
 	return cmp.Or(
 		cmp.Compare(emulated(a), emulated(b)),
 		cmp.Compare(osRank(a.OS), osRank(b.OS)),
 		cmp.Compare(a.OS, b.OS),
-		cmp.Compare(viewRank(platformView(a)), viewRank(platformView(b))),
+		compareViews(ViewOf(a), ViewOf(b)),
 		cmp.Compare(a.Label, b.Label),
 	)
 }

@@ -17,22 +17,25 @@ const (
 	FormatCSV      Format = "csv"
 	FormatJSON     Format = "json"
 	FormatText     Format = "text"
+	// FormatSummary is what to read first (WriteSummary): the counts, the
+	// rows where platforms or views disagree, the claims' verdicts.
+	FormatSummary Format = "summary"
 )
 
 // Formats lists every format, in the order usage messages show them.
-var Formats = []Format{FormatMarkdown, FormatHTML, FormatCSV, FormatJSON, FormatText}
+var Formats = []Format{FormatMarkdown, FormatHTML, FormatCSV, FormatJSON, FormatText, FormatSummary}
 
 // ParseFormat accepts a format name as the command line gives it.
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(s)); f {
-	case FormatMarkdown, FormatHTML, FormatCSV, FormatJSON, FormatText:
+	case FormatMarkdown, FormatHTML, FormatCSV, FormatJSON, FormatText, FormatSummary:
 		return f, nil
 	case "markdown":
 		return FormatMarkdown, nil
 	case "txt":
 		return FormatText, nil
 	}
-	return "", fmt.Errorf("unknown format %q: want md, html, csv, json or text", s)
+	return "", fmt.Errorf("unknown format %q: want md, html, csv, json, text or summary", s)
 }
 
 // Options tune rendering.
@@ -57,6 +60,8 @@ func Render(w io.Writer, m *Matrix, f Format, opt Options) error {
 		return WriteJSON(w, m)
 	case FormatText:
 		return WriteText(w, m)
+	case FormatSummary:
+		return WriteSummary(w, m)
 	}
 	return fmt.Errorf("unknown format %q", f)
 }
@@ -86,7 +91,7 @@ func (s Summary) String() string {
 func (c *Column) platformMeta() string {
 	p := c.Platform
 	var parts []string
-	for _, s := range []string{p.OSVersion, kernelText(p.Kernel), p.Arch, runnerText(p.Runner), emulatorText(p.Emulator)} {
+	for _, s := range []string{p.OSVersion, kernelText(p.Kernel), p.Arch, runnerText(p.Runner), emulatorText(p.Emulator), p.Runtime} {
 		if s != "" {
 			parts = append(parts, oneLine(s))
 		}

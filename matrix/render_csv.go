@@ -37,6 +37,8 @@ func WriteCSV(w io.Writer, m *Matrix) error {
 		{"runner", func(c *Column) string { return c.Platform.Runner }},
 		{"emulator", func(c *Column) string { return c.Platform.Emulator }},
 		{"go", func(c *Column) string { return c.Platform.Go }},
+		{"view", func(c *Column) string { return c.Platform.View }},
+		{"runtime", func(c *Column) string { return c.Platform.Runtime }},
 		{"tool", func(c *Column) string { return c.toolText() }},
 		{"started", func(c *Column) string { return c.Started }},
 	}

@@ -18,8 +18,8 @@ const (
 	reasonWidth = 40
 )
 
-// WriteText writes the matrix for a terminal (`make matrix` prints it), to
-// read at 100 columns: per view, one column per OS family with the
+// WriteText writes the whole matrix for a terminal (WriteSummary is what
+// `make matrix` prints), to read at 100 columns: per view, one column per OS family with the
 // platforms folded as on the page, compact cells (class letter and short
 // native code; a split cell's parts joined by "/" and marked *), the
 // scenario on a line of its own above its steps, ≠ where platforms

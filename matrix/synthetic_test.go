@@ -18,7 +18,8 @@ type syntheticPlatform struct {
 // syntheticPlatforms are 30 columns shaped like the workflow's future
 // output: Linux, Windows, macOS and FreeBSD runners of two architectures and
 // several versions, a Wine column, each through the raw and gonet views, and
-// event-loop views of eight of them. The first 24 are what the page must fit.
+// a runtime view (python) of eight of them. The first 24 are what the page
+// must fit.
 var syntheticPlatforms = func() []syntheticPlatform {
 	bases := []syntheticPlatform{
 		{os: "linux", arch: "amd64", runner: "ubuntu-22.04"}, {os: "linux", arch: "amd64", runner: "ubuntu-24.04"},
@@ -38,7 +39,7 @@ var syntheticPlatforms = func() []syntheticPlatform {
 	}
 	for _, i := range []int{1, 5, 3, 6, 7, 8, 9, 10} {
 		b := bases[i]
-		b.view = "eventloop"
+		b.view = "python"
 		out = append(out, b)
 	}
 	return out
@@ -134,7 +135,7 @@ func syntheticFiles(t testing.TB, n, k int) []*schema.File {
 		osVersion := map[string]string{"linux": "Ubuntu", "windows": "Windows Server", "darwin": "macOS 15", "freebsd": "FreeBSD 14.2"}[p.os]
 		files[i] = &schema.File{Schema: schema.Version, Tool: linux.Tool, Started: linux.Started, DurationMS: linux.DurationMS,
 			Platform: schema.Platform{Label: p.label(), OS: p.os, Arch: p.arch, OSVersion: osVersion + " " + p.runner,
-				Kernel: "synthetic", Runner: strings.TrimPrefix(p.runner, "wine"), Emulator: p.emulator, Go: "go1.26"},
+				Kernel: "synthetic", Runner: strings.TrimPrefix(p.runner, "wine"), Emulator: p.emulator, Go: "go1.26", View: p.view},
 			Scenarios: scs}
 	}
 	return files

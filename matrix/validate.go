@@ -16,6 +16,7 @@ import (
 // plain character set; that also keeps markup out of them.
 var (
 	labelRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$`)
+	viewRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,31}$`) // a view names a table and the page's switch
 	segment    = `[A-Za-z0-9][A-Za-z0-9._+-]*`
 	scenarioRE = regexp.MustCompile(`^` + segment + `/` + segment + `/` + segment + `$`)
 	stepRE     = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*(#[0-9]+)?$`)
@@ -34,6 +35,9 @@ func validate(f *schema.File) error {
 	}
 	if !labelRE.MatchString(f.Platform.Label) {
 		return fmt.Errorf("platform.label %q: want letters, digits and . _ + - (it becomes a file name)", shorten(f.Platform.Label, 40))
+	}
+	if f.Platform.View != "" && !viewRE.MatchString(f.Platform.View) {
+		return fmt.Errorf("platform.view %q: want a name of letters, digits and . _ + - (raw, gonet, python)", shorten(f.Platform.View, 40))
 	}
 	if len(f.Scenarios) == 0 {
 		return errors.New("no scenarios: the run recorded nothing")

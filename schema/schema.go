@@ -24,6 +24,10 @@ import (
 // (Events, Completion: the IOCP completion has two codes, which one Outcome
 // cannot hold). Outcome keeps its shape and meaning, so schema 1 readers of
 // the outcome and the drift check work unchanged.
+//
+// Platform.View and Platform.Runtime were added to schema 2 later (issue
+// 17) without a new number: they are additive, and a reader of a file
+// without them falls back to what it did before (the label names the view).
 const Version = 2
 
 // Accepts reports whether a reader of this package understands schema v:
@@ -210,9 +214,13 @@ type Tool struct {
 	Commit  string `json:"commit"`
 }
 
-// Platform says where the file was recorded. Label is the column name.
+// Platform says where the file was recorded, and through which view. Label
+// is the column name; View says which table of the matrix the column is in,
+// so that no reader has to recover it from the label (closematrix issue 17:
+// a label the writer composed differently, linux-amd64-gonet-ubuntu-24.04,
+// filed Go's answers as the kernel's).
 type Platform struct {
-	Label     string `json:"label"`      // e.g. linux-amd64, windows-amd64-wine
+	Label     string `json:"label"`      // e.g. linux-amd64, windows-amd64-wine, linux-amd64-ubuntu-24.04-gonet
 	OS        string `json:"os"`         // GOOS
 	Arch      string `json:"arch"`       // GOARCH
 	OSVersion string `json:"os_version"` // e.g. "Debian GNU/Linux 12", "Windows 10.0.26100"
@@ -220,7 +228,21 @@ type Platform struct {
 	Emulator  string `json:"emulator"`   // e.g. "wine-8.0"; empty on a real OS
 	Runner    string `json:"runner"`     // CI runner image, e.g. windows-2025; empty locally
 	Go        string `json:"go"`         // runtime.Version()
+	// View is what the calls went through: ViewRaw for the OS's own answers
+	// (x/sys sockets), "gonet" for Go's net package, and a runtime's or an
+	// agent's name for the views that follow (python, node, exec, …).
+	// Always written, "raw" included. A file written before the field
+	// existed has none (still schema 2: the field is additive); its readers
+	// take the view from the label's last segment (matrix.ViewOf).
+	View string `json:"view"`
+	// Runtime is the runtime the view went through, its name and version as
+	// the view reports them: "go1.26.8 net" for gonet; empty for raw, whose
+	// calls go straight to the OS.
+	Runtime string `json:"runtime"`
 }
+
+// ViewRaw is the view of raw sockets: what the OS itself answers.
+const ViewRaw = "raw"
 
 // Scenario is one catalogue entry's record.
 type Scenario struct {

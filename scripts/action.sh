@@ -7,10 +7,14 @@
 # Inputs, from the environment (action.yml maps its inputs onto them):
 #   CMX_LABEL_FILTER   Ginkgo label filter; empty: the whole catalogue
 #   CMX_REPEATS        runs per scenario (3)
-#   CMX_VIEW           raw or gonet (raw)
+#   CMX_VIEW           raw or gonet (raw), recorded as platform.view in the
+#                      result file whatever the label (the matrix files the
+#                      column by it)
 #   CMX_RUNNER         recorded as platform.runner and appended to the label;
 #                      default: the hosted runner's image, $ImageOS
-#   CMX_LABEL          the whole column name; default <goos>-<goarch>[-gonet][-<runner>]
+#   CMX_LABEL          the whole column name; default
+#                      <goos>-<goarch>[-<runner>][-<view>] (no -raw), the
+#                      shape of the matrix workflow's labels
 #   CMX_BASELINE       a committed result file, or a directory holding
 #                      <label>.json; empty: no drift check
 #   CMX_FAIL_ON_DRIFT  true: drift from the baseline fails (exit 1) (true)
@@ -23,7 +27,7 @@
 # Writes into CMX_OUT_DIR: bin/closematrix, <label>.json (the result file),
 # summary.md (what goes into $GITHUB_STEP_SUMMARY), drift.txt (when a
 # baseline was compared). In GitHub Actions it sets the step outputs label,
-# result-file, drift (true/false/none) and harness-failed (true/false).
+# view, result-file, drift (true/false/none) and harness-failed (true/false).
 #
 # Exit status: 0; 1 when the harness failed (closematrix run exit 1) or, with
 # CMX_FAIL_ON_DRIFT=true, when the run drifted from the baseline; 2 for bad
@@ -84,13 +88,16 @@ echo "closematrix: building from $root with $(go version)"
 (cd "$root" && GOFLAGS='' GOWORK=off go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$bin" ./cmd/closematrix)
 "$bin" version
 
-label=${CMX_LABEL:-$goos-$goarch}
-if [ -z "${CMX_LABEL:-}" ]; then
-	[ "$view" = raw ] || label=$label-$view
-	label=$label${runner:+-$runner}
+# The view goes last, after the runner, as in the matrix workflow's
+# <goos>-<goarch>-<runner>-<view>; the label is for people and file names
+# only: the view travels in the file as platform.view (closematrix run -view).
+label=${CMX_LABEL:-$goos-$goarch${runner:+-$runner}}
+if [ -z "${CMX_LABEL:-}" ] && [ "$view" != raw ]; then
+	label=$label-$view
 fi
 result=$out/$label.json
 output label "$label"
+output view "$view"
 
 # Run. Exit 1 is the harness's own failure; the file is still written and
 # uploaded, so it is reported after the summary, not here.

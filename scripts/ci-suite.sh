@@ -6,8 +6,10 @@
 #   label   LABEL, else <goos>-<goarch>-<RUNNER> (<goos>-<goarch> without a
 #           RUNNER), goos and goarch from `go env`
 #   writes  out/results/<label>.json   the result file (schema 2), with
-#                                      platform.runner = RUNNER
+#                                      platform.runner = RUNNER, platform.view
+#                                      = raw
 #           out/results/<label>-gonet.json   the same through Go's net package
+#                                      (platform.view = gonet)
 #           out/junit-<label>[-gonet].xml    Ginkgo's JUnit reports
 #
 # In GitHub Actions it also writes label=<label> to $GITHUB_OUTPUT (first, so
@@ -59,7 +61,9 @@ fi
 echo "ci-suite: label $label, runner ${runner:-(none)}, $(go version)"
 status=0
 # Two views: raw sockets (the OS's answers) under <label>, and Go's net
-# package (what a Go program gets) under <label>-gonet.
+# package (what a Go program gets) under <label>-gonet. The suite records
+# the view as platform.view (-closematrix.view), which is what the matrix
+# files the column by; the suffix names the file.
 for view in raw gonet; do
 	l=$label
 	[ "$view" = raw ] || l=$label-$view
@@ -80,8 +84,13 @@ for view in raw gonet; do
 	if [ ! -s "out/results/$l.json" ]; then
 		echo "::error title=closematrix suite::the suite (exit $s) wrote no result file out/results/$l.json"
 		[ "$s" -ne 0 ] || s=1
+	elif ! grep -q "\"view\": \"$view\"" "out/results/$l.json"; then
+		# The merge files the column by platform.view: without it, a gonet
+		# column would be read by its label alone.
+		echo "::error title=closematrix suite::out/results/$l.json does not say \"view\": \"$view\""
+		[ "$s" -ne 0 ] || s=1
 	else
-		echo "ci-suite: wrote out/results/$l.json and out/junit-$l.xml (suite exit $s)"
+		echo "ci-suite: wrote out/results/$l.json (view $view) and out/junit-$l.xml (suite exit $s)"
 	fi
 	[ "$s" -eq 0 ] || status=$s
 done

@@ -10,6 +10,9 @@
 #   a baseline with one cell changed exit 1, drift=true, the change in the summary
 #   …with fail-on-drift false        exit 0, drift=true
 #   a baseline directory without the file   exit 0 and a warning
+#   view gonet                       label <goos>-<goarch>-<runner>-gonet,
+#                                    platform.view gonet in the file
+#   view gonet, a label given        that label, platform.view still gonet
 #   bad inputs                       exit 2
 #
 # Locally and in .ci/run: make test-action.
@@ -46,6 +49,9 @@ act() {
 has() { # FILE TEXT CASE
 	grep -qF -- "$2" "$1" || fail "$3: $(basename "$1") lacks '$2'"
 }
+view_of() { # FILE: its platform.view, as the matrix reads it
+	sed -n 's/^    "view": "\(.*\)",$/\1/p' "$1"
+}
 
 label=$(go env GOOS | tr -d '\r')-$(go env GOARCH | tr -d '\r')-laptop
 result=$tmp/closematrix/$label.json
@@ -57,7 +63,25 @@ has "$tmp/output" "drift=none" "no baseline"
 has "$tmp/output" "harness-failed=false" "no baseline"
 has "$tmp/summary" "| $label |" "no baseline"
 has "$tmp/summary" "v4/kill/idle" "no baseline"
+has "$tmp/output" "view=raw" "no baseline"
 [ -s "$result" ] || fail "no baseline: no result file $result"
+[ "$(view_of "$result")" = raw ] || fail "no baseline: platform.view '$(view_of "$result")' in $result, want raw"
+
+# A view: the runner then the view in the label, and the view in the file.
+act "view gonet" 0 CMX_VIEW=gonet
+has "$tmp/output" "label=$label-gonet" "view gonet"
+has "$tmp/output" "view=gonet" "view gonet"
+has "$tmp/output" "result-file=$tmp/closematrix/$label-gonet.json" "view gonet"
+[ "$(view_of "$tmp/closematrix/$label-gonet.json")" = gonet ] ||
+	fail "view gonet: platform.view '$(view_of "$tmp/closematrix/$label-gonet.json")', want gonet"
+grep -qF '"runtime": "go' "$tmp/closematrix/$label-gonet.json" || fail "view gonet: no platform.runtime go…"
+act "view gonet, label given" 0 CMX_VIEW=gonet CMX_LABEL=my-library
+has "$tmp/output" "label=my-library" "label given"
+[ "$(view_of "$tmp/closematrix/my-library.json")" = gonet ] ||
+	fail "label given: platform.view '$(view_of "$tmp/closematrix/my-library.json")', want gonet"
+act "view gonet, a label like a raw one" 0 CMX_VIEW=gonet CMX_LABEL="$label-ubuntu"
+[ "$(view_of "$tmp/closematrix/$label-ubuntu.json")" = gonet ] ||
+	fail "label without the view: platform.view '$(view_of "$tmp/closematrix/$label-ubuntu.json")', want gonet"
 
 act "CMX_STARTED created" 0 CMX_STARTED="$tmp/started"
 [ -e "$tmp/started" ] || fail "CMX_STARTED: action.sh did not create $tmp/started"
@@ -87,6 +111,7 @@ has "$tmp/output" "drift=none" "no baseline yet"
 act "repeats 0" 2 CMX_REPEATS=0
 act "bad label filter" 2 CMX_LABEL_FILTER='abort &&'
 act "fail-on-drift maybe" 2 CMX_FAIL_ON_DRIFT=maybe
+act "view netty" 2 CMX_VIEW=netty
 
 if [ "$fails" -gt 0 ]; then
 	echo "test-action: $fails failure(s)"

@@ -8,7 +8,7 @@
 // or take a release binary: it needs nothing but itself.
 //
 //	closematrix run [-label-filter EXPR] [-repeat N] [-view raw|gonet] [-label L] [-o FILE] ...
-//	closematrix render [--format md|html|csv|json|text] [-o FILE] [--max-bytes N] FILE|DIR...
+//	closematrix render [--format md|html|csv|json|text|summary] [-o FILE] [--max-bytes N] FILE|DIR...
 //	closematrix claims FILE|DIR...
 //	closematrix diff [--github] [--update] BASELINE CURRENT
 //
@@ -47,8 +47,11 @@ const usage = `usage:
       -list               print the scenarios the filter picks and their labels
       -repeat N (3)  -slow-repeat N (1)  -bound D (100ms)  -workers N
       -view raw|gonet  -label L  -runner IMAGE  -commit SHA  -o FILE
-  closematrix render [--format md|html|csv|json|text] [-o FILE] [--max-bytes N] FILE|DIR...
-      merge result files (a directory means its *.json) into one matrix
+  closematrix render [--format md|html|csv|json|text|summary] [-o FILE] [--max-bytes N] FILE|DIR...
+      merge result files (a directory means its *.json) into one matrix.
+      text is every row for a terminal; summary what to read first (make matrix
+      prints it), under 150 lines of 100 columns: the counts, the rows where
+      platforms or views disagree, the claims' verdicts
   closematrix claims FILE|DIR...
       print every claim's verdict per platform with the cells behind it
   closematrix diff [--github] [--update] BASELINE CURRENT
@@ -156,7 +159,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 
 func render(args []string, stdout io.Writer) error {
 	fs := newFlags("render")
-	format := fs.String("format", "md", "output format: md, html, csv, json or text")
+	format := fs.String("format", "md", "output format: md, html, csv, json, text or summary")
 	out := fs.String("o", "", "write to `FILE` instead of standard output")
 	maxBytes := fs.Int("max-bytes", 0, "cap Markdown output at `N` bytes, cutting rows with a note (GitHub job summaries take 1 MiB)")
 	files, err := parse(fs, args)
@@ -219,6 +222,10 @@ func diff(args []string, stdout io.Writer) (int, error) {
 	if base.Platform.Label != cur.Platform.Label {
 		return exitFailure, fmt.Errorf("%s: platform %s, but baseline %s is %s: drift compares one platform with itself",
 			files[1], cur.Platform.Label, files[0], base.Platform.Label)
+	}
+	if bv, cv := matrix.ViewOf(&base.Platform), matrix.ViewOf(&cur.Platform); bv != cv {
+		return exitFailure, fmt.Errorf("%s: view %s, but baseline %s is view %s: drift compares one view with itself",
+			files[1], cv, files[0], bv)
 	}
 	changes := matrix.Diff(base, cur)
 	if err := matrix.WriteDiff(stdout, cur.Platform.Label, changes); err != nil {

@@ -33,6 +33,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"help"}, 0, "usage:"},
 		{[]string{"--help"}, 0, "usage:"},
 		{[]string{"render", "-h"}, 0, "usage:"},
+		{[]string{"render", "-h"}, 0, "summary what to read first"},
 		{[]string{"render"}, 2, "render: no result files given"},
 		{[]string{"render", "--format", "pdf", linux}, 2, `unknown format "pdf"`},
 		{[]string{"render", "--bogus", linux}, 2, "flag provided but not defined: -bogus"},
@@ -48,7 +49,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestRender(t *testing.T) {
-	for _, format := range []string{"md", "html", "csv", "json", "text"} {
+	for _, format := range []string{"md", "html", "csv", "json", "text", "summary"} {
 		code, stdout, stderr := runCmd("render", "--format", format, linux, windows, darwin)
 		if code != 0 || stdout == "" || stderr != "" {
 			t.Errorf("%s: exit %d, %d bytes out, stderr %q", format, code, len(stdout), stderr)
@@ -118,6 +119,35 @@ func TestDiff(t *testing.T) {
 	code, stdout, _ = runCmd("diff", "--github", baseline, linux)
 	if code != 1 || strings.Count(stdout, "::warning file=results/linux-amd64.json,title=drift ") != 10 {
 		t.Errorf("--github: exit %d, %q", code, stdout)
+	}
+}
+
+// TestDiffViews: drift compares a column with itself, and the view is part
+// of the column: one label through two views is refused; a file that says
+// "raw" is the same column as an older one that says nothing.
+func TestDiffViews(t *testing.T) {
+	data, err := os.ReadFile(linux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	with := func(name, view string) string {
+		p := filepath.Join(dir, name)
+		b := bytes.Replace(data, []byte(`"label": "linux-amd64",`), []byte(`"label": "linux-amd64", "view": "`+view+`",`), 1)
+		if bytes.Equal(b, data) {
+			t.Fatal("the fixture's label line moved")
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	gonet, raw := with("gonet.json", "gonet"), with("raw.json", "raw")
+	if code, _, stderr := runCmd("diff", linux, gonet); code != 2 || !strings.Contains(stderr, "view gonet, but baseline "+linux+" is view raw") {
+		t.Errorf("raw baseline, gonet run: exit %d, %q", code, stderr)
+	}
+	if code, stdout, stderr := runCmd("diff", linux, raw); code != 0 || stdout != "linux-amd64: no drift\n" {
+		t.Errorf("old raw baseline, raw run: exit %d, %q %q", code, stdout, stderr)
 	}
 }
 

@@ -118,6 +118,55 @@ func TestRunExit(t *testing.T) {
 	}
 }
 
+// TestRunView: the result file says its view in platform.view (and the
+// runtime of a view that has one), whatever the label: the default label, a
+// hand-given one that does not name the view, one that names another.
+func TestRunView(t *testing.T) {
+	fake(t, func(scs []harness.Scenario) []schema.Scenario {
+		recs := make([]schema.Scenario, len(scs))
+		for i, sc := range scs {
+			recs[i] = schema.Scenario{ID: sc.ID, Status: schema.StatusObserved, Steps: []schema.Step{}}
+		}
+		return recs
+	})
+	dir := t.TempDir()
+	def := runtime.GOOS + "-" + runtime.GOARCH
+	for _, tc := range []struct {
+		args          []string
+		label, view   string
+		goRuntimeView bool
+	}{
+		{nil, def, "raw", false},
+		{[]string{"-view", "raw"}, def, "raw", false},
+		{[]string{"-view", "gonet"}, def + "-gonet", "gonet", true},
+		{[]string{"-view", "gonet", "-label", "my-box"}, "my-box", "gonet", true},
+		{[]string{"-view", "gonet", "-label", "linux-amd64-gonet-ubuntu-24.04"}, "linux-amd64-gonet-ubuntu-24.04", "gonet", true},
+		{[]string{"-view", "raw", "-label", "lab-gonet"}, "lab-gonet", "raw", false},
+	} {
+		out := filepath.Join(dir, "f.json")
+		args := append([]string{"run", "-label-filter", "kill && v4", "-o", out}, tc.args...)
+		if code, _, stderr := runCmd(args...); code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, stderr)
+		}
+		p := readResult(t, out).Platform
+		wantRuntime := ""
+		if tc.goRuntimeView {
+			wantRuntime = runtime.Version() + " net"
+		}
+		if p.Label != tc.label || p.View != tc.view || p.Runtime != wantRuntime {
+			t.Errorf("%q: label %q view %q runtime %q, want %q %q %q", tc.args, p.Label, p.View, p.Runtime, tc.label, tc.view, wantRuntime)
+		}
+		// The key is written for raw too: "never empty in new files".
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(b, []byte(`"view": "`+tc.view+`"`)) {
+			t.Errorf("%q: the file has no \"view\": %q", tc.args, tc.view)
+		}
+	}
+}
+
 // TestProgress: one line redrawn in place on a terminal, with the count, the
 // clock and the group, and a line of its own for a harness error; plain
 // lines in a log.
