@@ -84,8 +84,8 @@ func bpfConnProgram(linkHdr uint32, c Conn4) []bpfInsn {
 		{op: bpfJMP | bpfJEQ | bpfK, k: 4, jf: "v6"},
 		{op: bpfLD | bpfB | bpfABS, k: o + 9}, // IPv4 protocol
 		{op: bpfJMP | bpfJEQ | bpfK, k: ipprotoTCP, jf: "drop"},
-		{op: bpfLDX | bpfB | bpfMSH, k: o},        // X = 4*(P[o]&0xf): the IPv4 header's length
-		{op: bpfLD | bpfH | bpfIND, k: o},         // source port, at X+o
+		{op: bpfLDX | bpfB | bpfMSH, k: o}, // X = 4*(P[o]&0xf): the IPv4 header's length
+		{op: bpfLD | bpfH | bpfIND, k: o},  // source port, at X+o
 		{op: bpfJMP | bpfJEQ | bpfK, k: l, jt: "v4r"},
 		{op: bpfJMP | bpfJEQ | bpfK, k: r, jt: "v4l", jf: "drop"},
 		{label: "v4r", op: bpfLD | bpfH | bpfIND, k: o + 2},
