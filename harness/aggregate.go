@@ -39,7 +39,7 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 				note = run[i].note
 			}
 		}
-		kind := schema.KindOf(st.Name())
+		kind := st.Kind()
 		if skipped != "" && len(order) == 0 {
 			steps = append(steps, schema.Step{Name: st.Name(), Kind: kind, Variants: []schema.Variant{}, Skipped: skipped})
 			continue

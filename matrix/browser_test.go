@@ -14,6 +14,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/closematrix/closematrix/schema"
 )
 
 // findChromium returns a Chromium binary: $CHROMIUM, or Debian's chromium,
@@ -331,5 +333,58 @@ func TestHTMLAtScaleInBrowser(t *testing.T) {
 	}
 	if view != "gonet" {
 		t.Errorf("the view switch shows %q, want gonet", view)
+	}
+}
+
+// TestLadderCounterInBrowser: the ladder uses whichever evidence a column
+// has. Where only the RSTs-sent counter ran it draws an "RST sent
+// (counter)" mark and says the counter is the evidence; where the capture
+// ran it draws the segments and says the counter is shown too; a zero
+// counter says no RST was sent. Screenshot: testdata/out/ladder-counter.png.
+func TestLadderCounterInBrowser(t *testing.T) {
+	// One file per OS family, so that no two fold into one column.
+	var files []*schema.File
+	for _, f := range claim7Files() {
+		if f.Platform.Label != "neither" {
+			f.Platform.OS = map[string]string{"both": "linux", "counter-only": "windows", "wire-only": "darwin", "counter-zero": "freebsd"}[f.Platform.Label]
+			files = append(files, f)
+		}
+	}
+	m, err := Merge(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, pageURL := writePage(t, m, "ladder-counter.html")
+	b := newBrowser(t)
+	b.do(chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.ID("filter")))
+	col := func(label string) int {
+		i := b.int(`Array.prototype.findIndex.call(document.querySelectorAll("section.view:not([hidden]) .mx thead th.plat"), function (h) { return (" " + h.getAttribute("data-labels") + " ").indexOf(" ` + label + ` ") >= 0; })`)
+		if i < 0 {
+			t.Fatalf("no column %s", label)
+		}
+		return i
+	}
+	open := func(label string) (marks, segs int, note, who string) {
+		b.click(`Array.prototype.filter.call(document.querySelectorAll('section.view:not([hidden]) tr.r[data-id="v4/close/own-blocked-recv-wire"]'), function (r) { return r.children[1].textContent === "wire.actor"; })[0].children[2 + ` + strconv.Itoa(col(label)) + `]`)
+		return b.int(`document.querySelectorAll("#detail svg line.ctr").length`), b.int(`document.querySelectorAll("#detail svg line.seg").length`),
+			b.str(`(document.querySelector("#detail .nocap") || {textContent: ""}).textContent`),
+			b.str(`(document.querySelector("#detail .ladder .who") || {textContent: ""}).textContent`) + " | " + b.str(`document.querySelector("#detail svg").textContent`)
+	}
+	marks, segs, note, svg := open("counter-only")
+	b.shot(dir, "ladder-counter.png")
+	if marks != 1 || segs != 0 || !strings.Contains(note, "RSTs-sent counter") || !strings.Contains(svg, "RST sent (counter)") {
+		t.Errorf("counter-only ladder: %d counter marks, %d segments, note %q, svg %q", marks, segs, note, svg)
+	}
+	marks, segs, note, svg = open("both")
+	if marks != 0 || segs != 1 || note != "" || !strings.Contains(svg, "tcp.rsts-sent") {
+		t.Errorf("capture+counter ladder: %d counter marks, %d segments, note %q, who|svg %q", marks, segs, note, svg)
+	}
+	marks, segs, note, svg = open("wire-only")
+	if marks != 0 || segs != 1 || strings.Contains(svg, "counter") {
+		t.Errorf("capture-only ladder: %d counter marks, %d segments, note %q, who|svg %q", marks, segs, note, svg)
+	}
+	marks, _, _, svg = open("counter-zero")
+	if marks != 0 || !strings.Contains(svg, "no RST sent (counter)") {
+		t.Errorf("zero-counter ladder: %d marks, svg %q", marks, svg)
 	}
 }

@@ -46,12 +46,14 @@ type Cell struct {
 	Kind       schema.Kind
 	Events     *schema.Events
 	Completion *schema.Completion
+	Counters   *schema.Counters // a counter step's readings (tcp.rsts-sent)
 }
 
 // observationStep tells the steps whose class is their own words from the
-// calls: wire.<side>, and <side>.state, .poll and .events (#n or not).
+// calls: wire.<side>, a counter (tcp.rsts-sent), and <side>.state, .poll
+// and .events (#n or not).
 func observationStep(name string) bool {
-	if strings.HasPrefix(name, "wire.") {
+	if strings.HasPrefix(name, "wire.") || schema.KindOf(name) == schema.KindCounter {
 		return true
 	}
 	_, what, _ := strings.Cut(name, ".")
@@ -69,7 +71,7 @@ func stepCell(st *schema.Step) Cell {
 		return Cell{Status: CellSkipped, Reason: st.Skipped, Note: st.Note, Kind: st.Kind}
 	}
 	c := Cell{Status: CellObserved, Outcome: st.Outcome, Note: st.Note, Segments: st.Segments, Observation: observationStep(st.Name),
-		Kind: st.Kind, Events: st.Events, Completion: st.Completion}
+		Kind: st.Kind, Events: st.Events, Completion: st.Completion, Counters: st.Counters}
 	if len(st.Variants) > 1 {
 		c.Variants = slices.Clone(st.Variants)
 		slices.SortStableFunc(c.Variants, func(a, b schema.Variant) int {

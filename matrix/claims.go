@@ -125,7 +125,17 @@ type Evidence struct {
 	Want     string `json:"want"`
 	Result   string `json:"result"` // pass, fail, n/a
 	Why      string `json:"why,omitempty"`
+	// By says which evidence decided a check of the wire: "wire" (a
+	// capture's segments) or "counter" (the system's RSTs-sent counter,
+	// where no capture ran); "" for checks of calls and states.
+	By string `json:"by,omitempty"`
 }
+
+// Evidence kinds, for Evidence.By.
+const (
+	ByWire    = "wire"
+	ByCounter = "counter"
+)
 
 // String reads as one line of a claim's evidence:
 // "v4/shutdown-wr/idle actor.send = broken-pipe · EPIPE 32 (want shutdown): fail".
@@ -133,6 +143,11 @@ func (e Evidence) String() string {
 	s := fmt.Sprintf("%s %s = %s (want %s): %s", e.Scenario, e.Step, e.Outcome, e.Want, e.Result)
 	if e.Why != "" {
 		s += ", " + e.Why
+	}
+	if e.By == ByCounter {
+		s += " [decided by the counter, no capture]"
+	} else if e.By == ByWire {
+		s += " [decided by the wire]"
 	}
 	return s
 }
@@ -220,16 +235,41 @@ func (col *Column) evalCheck(ch Check) (st checkState, ev []Evidence, why string
 	for _, fam := range claimFamilies {
 		id := fam + "/" + ch.Scenario
 		cell := col.cell(id, ch.Step)
+		by := ""
+		if strings.HasPrefix(ch.Step, "wire.") {
+			by = ByWire
+		}
 		if cell.Status != CellObserved {
+			if cc, cstep, w, ok := col.counterFallback(id, ch); ok {
+				// No capture here: the RSTs-sent counter decides instead.
+				e := Evidence{Scenario: cc, Step: cstep, Outcome: w.cell.Text(), Want: w.want, By: ByCounter,
+					Why: "the system-wide RSTs-sent counter stands in for " + ch.Step + " (" + cell.Text() + "); it counts either end's RSTs"}
+				n, total := w.matches()
+				if n == total {
+					e.Result = ResultPass
+					st = max(st, statePass)
+				} else {
+					e.Result = ResultFail
+					if n > 0 {
+						e.Why = "varies; " + e.Why
+					}
+					st = stateFail
+				}
+				ev = append(ev, e)
+				continue
+			}
 			if why == "" {
 				why = cell.Text()
 				if cell.Status == CellMissing {
 					why = cell.Reason
 				}
+				if by == ByWire {
+					why += wireGap(ch)
+				}
 			}
 			continue
 		}
-		e := Evidence{Scenario: id, Step: ch.Step, Outcome: cell.Text(), Want: ch.Want.String()}
+		e := Evidence{Scenario: id, Step: ch.Step, Outcome: cell.Text(), Want: ch.Want.String(), By: by}
 		if ch.If != nil {
 			cond := col.cell(id, ch.If.Step)
 			if cond.Status != CellObserved {
@@ -254,6 +294,8 @@ func (col *Column) evalCheck(ch Check) (st checkState, ev []Evidence, why string
 				}
 				continue
 			}
+			// Only a capture orders segments: the RSTs-sent counter cannot
+			// stand in here.
 			e.Outcome = ex
 			e.Result = ResultFail
 			if ok {
@@ -280,6 +322,64 @@ func (col *Column) evalCheck(ch Check) (st checkState, ev []Evidence, why string
 		ev = append(ev, e)
 	}
 	return st, ev, why
+}
+
+// wireGap says why no counter stood in for a wire check that had no
+// capture.
+func wireGap(ch Check) string {
+	switch {
+	case ch.Want.ThreeSegmentClose:
+		return "; only a capture orders segments"
+	case ch.Want.Segments && len(ch.Want.Classes) == 1 && ch.Want.Classes[0] == "RST":
+		return "; no " + CounterStep + " counter either"
+	}
+	return "; the system's counters count RSTs, not FINs"
+}
+
+// CounterStep is the counter step that stands in for a wire step's RST
+// where no capture ran (closematrix issue 21).
+const CounterStep = "tcp.rsts-sent"
+
+// counterCheck is a counter cell and what a wire check wants of it.
+type counterCheck struct {
+	cell Cell
+	want string
+	rst  bool // the wire check wants an RST (else wants none)
+}
+
+// matches counts the counter cell's distinct outcomes that satisfy the
+// check: a delta of 1 or more is an RST sent, 0 none.
+func (w counterCheck) matches() (n, total int) {
+	outs := w.cell.outcomes()
+	for _, o := range outs {
+		if (o.Class != "0") == w.rst {
+			n++
+		}
+	}
+	return n, len(outs)
+}
+
+// counterFallback finds the counter that decides a wire check of RST where
+// the wire step was not observed: the scenario's tcp.rsts-sent, or its
+// twin's without "-wire" (the plain scenario runs without a capture, so
+// every platform records it). Only RST checks fall back: the counter counts
+// RSTs, not FINs, and cannot order segments. The counter is system-wide and
+// both ends are on this host: it says an RST left, not which end sent it.
+func (col *Column) counterFallback(id string, ch Check) (scenario, step string, w counterCheck, ok bool) {
+	if !strings.HasPrefix(ch.Step, "wire.") || !ch.Want.Segments || len(ch.Want.Classes) != 1 || ch.Want.Classes[0] != "RST" || ch.If != nil {
+		return "", "", counterCheck{}, false
+	}
+	for _, sid := range []string{id, strings.TrimSuffix(id, "-wire")} {
+		c := col.cell(sid, CounterStep)
+		if c.Status == CellObserved {
+			want := "1 or more (an RST sent)"
+			if ch.Want.Not {
+				want = "0 (no RST sent)"
+			}
+			return sid, CounterStep, counterCheck{cell: c, want: want, rst: !ch.Want.Not}, true
+		}
+	}
+	return "", "", counterCheck{}, false
 }
 
 // matches counts the cell's distinct outcomes that satisfy w. A step that

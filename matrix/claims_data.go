@@ -13,6 +13,9 @@ const ClaimsSource = "blog post on closing TCP connections with closesocket and 
 const (
 	byClass    = "The claim's Windows error names are mapped to classes, so that it means the same on every OS: "
 	stateSteps = " States are RFC 793 names on state steps (actor.state, peer.state)."
+	byCounter  = "Where no capture ran (Windows; macOS and FreeBSD without root) the RST is decided by the system's RSTs-sent counter " +
+		"(tcp.rsts-sent, of the -wire scenario or its plain twin): 1 or more counts, 0 does not. The counter is system-wide and " +
+		"both ends are on this host, so it says an RST left, not which end sent it; the evidence says which decided."
 )
 
 // check builds an unconditional check.
@@ -110,7 +113,7 @@ var Claims = []Claim{
 		Text:   "closesocket while another thread of the same process is blocked in recv resets the connection and sends RST.",
 		Source: ClaimsSource,
 		Note: "The reset is checked as the peer's recv being reset (class reset); that RST is what went out needs the wire.actor step " +
-			"(the segments the actor sent, e.g. FIN, RST, data+FIN,RST, none), where any segment with RST counts.",
+			"(the segments the actor sent, e.g. FIN, RST, data+FIN,RST, none), where any segment with RST counts. " + byCounter,
 		Checks: []Check{
 			check("close/own-blocked-recv", "peer.recv", OneOf(schema.ClassReset)),
 			check("close/own-blocked-recv-wire", "wire.actor", HasSegment("RST")),
@@ -137,7 +140,7 @@ var Claims = []Claim{
 		Text:   "shutdown for receiving leaves both ends ESTABLISHED and the closer can still send; but if the peer then sends, the connection is reset and RST goes to the peer.",
 		Source: ClaimsSource,
 		Note: "The reset is checked as the peer's recv, after its own send, being reset (class reset: the RST reached the peer); " +
-			"\"can still send\" as the closer's send being ok, checked only where no reset came first." + stateSteps,
+			"\"can still send\" as the closer's send being ok, checked only where no reset came first. " + byCounter + stateSteps,
 		Checks: []Check{
 			check("shutdown-rd/idle", "actor.state", OneOf("ESTABLISHED")),
 			check("shutdown-rd/idle", "peer.state", OneOf("ESTABLISHED")),
@@ -166,9 +169,11 @@ var Claims = []Claim{
 		Source: "libuv/libuv#3034 (fixed by #3036: CancelIoEx before closesocket), github.com/libuv/libuv/issues/3034; also openjdk/jdk#25700 (JDK-8358764)",
 		Note: "Checked on close/own-pending-recv (the actor closes with an asynchronous recv pending: overlapped WSARecv on IOCP, IORING_OP_RECV on Linux) " +
 			"as the peer's recv being reset (class reset: an RST reached it before any FIN). " +
-			"The segments themselves are in close/own-pending-recv-wire's wire.actor where a capture runs (Linux, root).",
+			"The segments themselves are in close/own-pending-recv-wire's wire.actor where a capture runs (Linux, macOS, FreeBSD; root), " +
+			"where any segment with RST counts. " + byCounter,
 		Checks: []Check{
 			check("close/own-pending-recv", "peer.recv", OneOf(schema.ClassReset)),
+			check("close/own-pending-recv-wire", "wire.actor", HasSegment("RST")),
 		},
 	},
 	{
@@ -208,7 +213,7 @@ var Claims = []Claim{
 			"then closes. The claim holds where the peer's first segment after the actor's FIN is its own FIN (FIN, FIN+ACK, ACK) and does not " +
 			"where its stack acknowledged the FIN on its own first (FIN, ACK, FIN, ACK: four segments). " +
 			"Whether the FIN rides depends on the passive closer closing before its delayed ACK fires (RFC 1122 §4.2.3.2), so \"does not hold\" " +
-			"means: not in this scenario's timing. Platforms without a capture are unknown.",
+			"means: not in this scenario's timing. Platforms without a capture are unknown: the system's counters cannot order segments.",
 		Checks: []Check{
 			check("close/orderly-release-wire", "wire.peer", ThreeSegments()),
 		},

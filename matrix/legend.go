@@ -91,7 +91,7 @@ var kindMeaning = map[schema.Kind]string{
 		"The cell is an RFC 793 state name (ESTABLISHED, FIN_WAIT_2, TIME_WAIT, …) or none when no entry exists.",
 	schema.KindPoll: "The side's readiness by poll(2) or WSAPoll with a zero timeout, and its SO_ERROR. " +
 		"The cell is the ready events joined by | (POLLIN|POLLHUP) or none, followed by the pending error if any.",
-	schema.KindWire: "The segments the side sent from the action to this step, captured on loopback (Linux, root). " +
+	schema.KindWire: "The segments the side sent from the action to this step, captured on loopback (Linux AF_PACKET, macOS and FreeBSD BPF; root). " +
 		"The cell is the segments in order joined by \",\", a segment's flags joined by + (data+FIN,RST), or none.",
 	schema.KindEvents: "A read of the side's readiness registration, made at connect/accept as event loops make it " +
 		"(epoll EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET, kqueue read and write filters, AFD poll) and drained before the action; " +
@@ -101,6 +101,11 @@ var kindMeaning = map[schema.Kind]string{
 		"an overlapped WSARecv on an I/O completion port). The cell is a call's class (data, eof, reset, cancelled, …) with the " +
 		"native completion code (io_uring's -res as an errno, GetQueuedCompletionStatus's Win32 error plus WSAGetOverlappedResult's WSA code), " +
 		"or blocked when nothing completed within the bound.",
+	schema.KindCounter: "How much the system's own TCP statistics grew from just before the action to this step (tcp.rsts-sent: " +
+		"segments sent with RST, /proc/net/snmp OutRsts on Linux, GetTcpStatisticsEx dwOutRsts on Windows; macOS and FreeBSD keep no such counter). " +
+		"They are system-wide, not the connection's: both ends on this host count, and so would any other TCP on the host meanwhile " +
+		"(on Linux the network namespace's), which is why the harness waits for them to stand still before the action. " +
+		"The cell is the delta in decimal (0, 1, 2); it says an RST left, not which end sent it.",
 }
 
 // KindLegend lists every step kind with its sentences, in schema.Kinds'

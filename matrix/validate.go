@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -137,10 +138,47 @@ func validateKind(st *schema.Step) error {
 	if err := typed(st.Events, st.Completion); err != nil {
 		return err
 	}
+	if err := validateCounters(st.Kind, st.Outcome, st.Counters, st.Skipped != ""); err != nil {
+		return err
+	}
 	for k, v := range st.Variants {
 		if err := typed(v.Events, v.Completion); err != nil {
 			return fmt.Errorf("variants[%d]: %w", k, err)
 		}
+		if err := validateCounters(st.Kind, v.Outcome, v.Counters, false); err != nil {
+			return fmt.Errorf("variants[%d]: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// validateCounters checks a counter step's outcome (a delta: a decimal
+// number, the class of tcp.rsts-sent) and its typed detail, which no other
+// kind carries and whose RstsSent must be the class.
+func validateCounters(kind schema.Kind, o schema.Outcome, c *schema.Counters, skipped bool) error {
+	if kind != schema.KindCounter {
+		if c != nil {
+			return errors.New("counters detail on a step that is not of kind counter")
+		}
+		return nil
+	}
+	if skipped {
+		return nil
+	}
+	n, err := strconv.ParseUint(string(o.Class), 10, 63)
+	if err != nil {
+		return fmt.Errorf("counter class %q: want a delta in decimal (0, 1, 2)", shorten(string(o.Class), 20))
+	}
+	if c != nil {
+		if c.RstsSent != int64(n) {
+			return fmt.Errorf("counters rsts_sent %d, class %d", c.RstsSent, n)
+		}
+		for _, v := range []*int64{c.EstabResets, c.OutSegs} {
+			if v != nil && *v < 0 {
+				return fmt.Errorf("counters: a delta of %d", *v)
+			}
+		}
+		return checkWord("counters source", c.Source)
 	}
 	return nil
 }

@@ -1,23 +1,24 @@
-//go:build !linux
+//go:build !linux && !darwin && !freebsd
 
 package probes
 
 import "fmt"
 
-// Capture is not implemented here: Linux's AF_PACKET is the only raw view of
-// loopback that needs no driver (BPF devices on darwin, Npcap on Windows).
+// Capture is not implemented here: Linux's AF_PACKET and the BSDs' BPF
+// devices (wire_bpf.go) are the raw views of loopback that need no driver;
+// Windows has none built in that a program can read (Npcap is a driver).
 type Capture struct{}
 
-// StartCapture reports ErrUnsupported off Linux.
+// StartCapture reports ErrUnsupported here.
 func StartCapture(Conn4) (*Capture, error) {
-	return nil, fmt.Errorf("%w: the wire capture uses Linux's AF_PACKET", ErrUnsupported)
+	return nil, fmt.Errorf("%w: the wire capture uses Linux's AF_PACKET or a BSD's BPF device", ErrUnsupported)
 }
 
-// Segments returns nothing off Linux.
+// Segments returns nothing here.
 func (*Capture) Segments() ([]Segment, error) { return nil, ErrUnsupported }
 
-// Packets returns nothing off Linux.
+// Packets returns nothing here.
 func (*Capture) Packets() ([]Packet, error) { return nil, ErrUnsupported }
 
-// Close does nothing off Linux.
+// Close does nothing here.
 func (*Capture) Close() error { return nil }

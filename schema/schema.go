@@ -58,10 +58,16 @@ const (
 	// outcome as a call's (class from Classes, the completion's native
 	// error), Completion the native codes typed.
 	KindCompletion Kind = "completion"
+	// KindCounter: how much one of the system's TCP statistics grew
+	// around the action (tcp.rsts-sent: segments sent with RST); class is
+	// the delta in decimal ("0", "1", "2"), Counters the readings typed.
+	// The counters are system-wide: they count both ends on this host and
+	// anything else sending TCP meanwhile (closematrix issue 21).
+	KindCounter Kind = "counter"
 )
 
 // Kinds lists the kinds in the order a legend shows them.
-var Kinds = []Kind{KindCall, KindState, KindPoll, KindWire, KindEvents, KindCompletion}
+var Kinds = []Kind{KindCall, KindState, KindPoll, KindWire, KindEvents, KindCompletion, KindCounter}
 
 // KindOf is the kind of a step by its name (<side>.<what>[#n], wire.<side>):
 // the grammar fixes it, so a schema 1 file's steps have kinds too.
@@ -79,6 +85,8 @@ func KindOf(step string) Kind {
 		return KindEvents
 	case what == "pending-recv":
 		return KindCompletion
+	case side == "tcp" && what == "rsts-sent":
+		return KindCounter
 	}
 	return KindCall
 }
@@ -283,6 +291,9 @@ type Step struct {
 	// completion (schema 2), for the most frequent outcome.
 	Events     *Events     `json:"events,omitempty"`
 	Completion *Completion `json:"completion,omitempty"`
+	// Counters is Outcome typed for the kind counter: what was read and
+	// each delta, for the most frequent outcome.
+	Counters *Counters `json:"counters,omitempty"`
 	// Segments, on a wire step (wire.actor, wire.peer), lists every segment
 	// that side sent from the action to the step, pure ACKs included, in one
 	// run whose Outcome is the step's. Seq numbers the segments of both
@@ -306,4 +317,24 @@ type Variant struct {
 	Count      int         `json:"count"`
 	Events     *Events     `json:"events,omitempty"`
 	Completion *Completion `json:"completion,omitempty"`
+	Counters   *Counters   `json:"counters,omitempty"`
+}
+
+// Counters is what a counter step (tcp.rsts-sent) read, typed
+// (probes.Counters): the system's TCP statistics' growth from just before
+// the action to the step. They are system-wide, not the connection's: both
+// ends of a loopback connection count, and so does any other TCP on the
+// host (on Linux, in the network namespace) meanwhile; the harness checks
+// that they stood still before the action.
+type Counters struct {
+	// Source names what was read: "/proc/net/snmp Tcp OutRsts",
+	// "GetTcpStatisticsEx dwOutRsts (AF_INET + AF_INET6)",
+	// "GetTcpStatisticsEx (Wine: Linux's /proc/net/snmp)".
+	Source   string `json:"source"`
+	RstsSent int64  `json:"rsts_sent"` // segments sent with RST (RFC 1213 tcpOutRsts)
+	// EstabResets (RFC 1213 tcpEstabResets: connections that went from
+	// ESTABLISHED or CLOSE_WAIT to CLOSED) and OutSegs (segments sent) are
+	// the other deltas, where the system offers them.
+	EstabResets *int64 `json:"estab_resets,omitempty"`
+	OutSegs     *int64 `json:"out_segs,omitempty"`
 }

@@ -13,6 +13,7 @@ func TestKindOf(t *testing.T) {
 		"wire.actor":  KindWire,
 		"peer.events": KindEvents, "actor.events#3": KindEvents,
 		"peer.pending-recv": KindCompletion, "actor.pending-recv": KindCompletion,
+		"tcp.rsts-sent": KindCounter, "tcp.rsts-sent#2": KindCounter, "peer.rsts-sent": KindCall,
 	} {
 		if got := KindOf(name); got != want {
 			t.Errorf("KindOf(%q) = %q, want %q", name, got, want)
@@ -22,8 +23,8 @@ func TestKindOf(t *testing.T) {
 	for _, k := range Kinds {
 		seen[k] = true
 	}
-	if len(seen) != 6 {
-		t.Errorf("Kinds has %d distinct kinds, want 6", len(seen))
+	if len(seen) != 7 {
+		t.Errorf("Kinds has %d distinct kinds, want 7", len(seen))
 	}
 }
 
