@@ -58,7 +58,7 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 			}
 		}
 		step := schema.Step{Name: st.Name(), Kind: kind, Outcome: best.o, Variants: []schema.Variant{}, Note: note,
-			Events: first[best].events, Completion: first[best].completion}
+			Events: first[best].events, Completion: first[best].completion, Counters: first[best].counters}
 		for _, run := range runs { // a wire step's segments: the first run that saw the outcome recorded
 			if run[i].skipped == "" && run[i].outcome == step.Outcome && len(run[i].segments) > 0 {
 				step.Segments = run[i].segments
@@ -68,7 +68,7 @@ func aggregate(sc Scenario, runs [][]observation) []schema.Step {
 		if len(order) > 1 {
 			for _, k := range order {
 				step.Variants = append(step.Variants, schema.Variant{Outcome: k.o, Count: count[k],
-					Events: first[k].events, Completion: first[k].completion})
+					Events: first[k].events, Completion: first[k].completion, Counters: first[k].counters})
 			}
 		}
 		steps = append(steps, step)

@@ -430,12 +430,15 @@ func Catalogue() []Scenario {
 			continue
 		}
 		b.condition += "-wire"
-		b.steps += " wire.actor wire.peer" // the state and poll steps are the body's
+		// The state and poll steps are the body's; the system's RSTs-sent
+		// counter is the evidence where no capture runs (Windows, and
+		// without root), and Linux checks it against the capture.
+		b.steps += " wire.actor wire.peer tcp.rsts-sent"
 		b.title += ", with both ends' segments captured"
 		if b.posture == OwnPendingRecv {
-			b.doc += " The capture records which segments (FIN, RST, or none while the recv is pending) each end sent, in order."
+			b.doc += " The capture records which segments (FIN, RST, or none while the recv is pending) each end sent, in order, and tcp.rsts-sent how many RSTs the system sent meanwhile."
 		} else {
-			b.doc += " The capture records which segments (data, FIN, RST, ACK) each end sent, in order."
+			b.doc += " The capture records which segments (data, FIN, RST, ACK) each end sent, in order, and tcp.rsts-sent how many RSTs the system sent meanwhile."
 		}
 		bodies = append(bodies, b)
 	}

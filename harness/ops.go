@@ -32,6 +32,9 @@ const (
 	// PollAfterSoError reads SO_ERROR first, then polls: does POLLERR stay
 	// once the pending error was read?
 	PollAfterSoError Op = "poll-after-so-error"
+	// RstsSent is the growth of the system's RSTs-sent counter from just
+	// before the action to this step: tcp.rsts-sent.
+	RstsSent Op = "rsts-sent"
 )
 
 // SendBytes is what a send step sends.
@@ -96,6 +99,8 @@ func init() {
 			doc: "reads the side's readiness registration (epoll edge-triggered, kqueue, AFD poll): what it delivered since the last read, by native names"},
 		{op: PollAfterSoError, kind: schema.KindPoll, sides: both, once: true, looks: true, isolated: true, observe: (*play).pollAfterSoErrorStep,
 			doc: "SO_ERROR read first (its error is the cell's errno), then the readiness (zero timeout): what a loop sees after it fetched the error"},
+		{op: RstsSent, kind: schema.KindCounter, sides: []Side{TCP}, once: true, looks: true, observe: (*play).countersStep,
+			doc: "how many segments with RST the system sent from just before the action to this step (its own TCP statistics: system-wide, so the scenario runs alone)"},
 		{op: PendingRecv, kind: schema.KindCompletion, sides: both, once: true, observe: (*play).pendingStep,
 			doc: "how the asynchronous recv of a pending posture completed: data, eof, the native completion error, or blocked"},
 	}
@@ -113,7 +118,7 @@ func init() {
 			names = append(names, regexp.QuoteMeta(string(o.op)))
 		}
 	}
-	stepRE = regexp.MustCompile(`^(actor|peer|net)\.(` + strings.Join(names, "|") + `)(?:#([2-9]))?$`)
+	stepRE = regexp.MustCompile(`^(actor|peer|net|tcp)\.(` + strings.Join(names, "|") + `)(?:#([2-9]))?$`)
 	wireRE = regexp.MustCompile(`^(` + strings.Join(wires, "|") + `)\.(actor|peer)$`)
 }
 
@@ -144,6 +149,9 @@ const (
 	Peer  Side = "peer"
 	// Net is the network between them, in network scenarios: net.up.
 	Net Side = "net"
+	// TCP is the system's TCP as a whole, in the counter steps:
+	// tcp.rsts-sent.
+	TCP Side = "tcp"
 )
 
 // Step is one observation after the action: <side>.<op>[#n].

@@ -21,6 +21,10 @@ type play struct {
 	net     network // network scenarios only
 	action  *call   // the action's own call, bounded like any other
 	held    *call   // the posture's blocked call; nil when idle
+	// counterBase is the quiet reading of the system's TCP counters just
+	// before the action, for tcp.rsts-sent; counterSkip why there is none.
+	counterBase *probes.Counters
+	counterSkip string
 	tookFor time.Duration
 	// failMu and failed hold a failure of the harness's own doing (a
 	// network change or a helper process that did not obey): the run is
@@ -103,6 +107,9 @@ func playOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observatio
 	if err := p.drainWatches(); err != nil {
 		return nil, err
 	}
+	if sc.hasOp(RstsSent) && only < 0 {
+		p.readCounterBase()
+	}
 	act := p.act()
 	if err := p.failure(); err != nil {
 		return nil, err
@@ -158,6 +165,21 @@ func (p *play) act() probes.Outcome {
 	o := p.awaitCall(p.action)
 	p.tookFor = time.Since(start)
 	return o
+}
+
+// readCounterBase reads the system's TCP counters until they stand still for
+// a millisecond (probes.QuietCounters): a counter that moves by itself would
+// put other traffic into the delta, so the step is then skipped with the
+// reason rather than recorded.
+func (p *play) readCounterBase() {
+	start := time.Now()
+	defer func() { p.stats.SignalWait += time.Since(start) }()
+	base, err := probes.QuietCounters(time.Millisecond, 20)
+	if err != nil {
+		p.counterSkip = "TCP counters: " + err.Error()
+		return
+	}
+	p.counterBase = &base
 }
 
 // breakNetwork is the network actions' call: the link goes down, or every

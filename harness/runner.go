@@ -79,6 +79,8 @@ type observation struct {
 	// pending-recv steps (eventloop.go).
 	events     *schema.Events
 	completion *schema.Completion
+	// counters, on a counter step, is the delta typed.
+	counters *schema.Counters
 	// segments, on a wire step, is every segment the side sent, pure ACKs
 	// included, numbered in the capture's order of both directions.
 	segments []schema.Segment

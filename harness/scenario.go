@@ -131,6 +131,8 @@ func (s Scenario) Labels() []string {
 			set["events"] = true
 		case PendingRecv:
 			set["pending-recv"] = true
+		case RstsSent:
+			set["counters"] = true
 		}
 	}
 	if s.Action.spec().network {
@@ -166,6 +168,11 @@ func (s Scenario) Slow() bool { return s.Bound > 0 }
 // process), its own pair of network namespaces, and a capture filtered to
 // its own 4-tuple; state lookups are by 4-tuple.
 func (s Scenario) Alone() bool {
+	if s.hasOp(RstsSent) {
+		// The system's counters are system-wide: no other scenario may
+		// send an RST between the reading before the action and the step.
+		return true
+	}
 	closed := map[Side]bool{Actor: s.Action.spec().closes}
 	for _, st := range s.Steps {
 		switch st.Op {

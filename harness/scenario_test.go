@@ -135,7 +135,7 @@ func TestLabels(t *testing.T) {
 	want := map[string]string{
 		"v6/abort/unread-at-peer":       "abort,core,idle,linger0,state,unread-at-peer,v6",
 		"v4/link-down/idle":             "idle,link-down,needs-root,network,slow,state,user-timeout,v4",
-		"v4/close/orderly-release-wire": "close,idle,needs-root,orderly-release-wire,state,v4,wire",
+		"v4/close/orderly-release-wire": "close,counters,idle,needs-root,orderly-release-wire,state,v4,wire",
 	}
 	found := map[string]bool{}
 	for _, sc := range Catalogue() {
@@ -216,7 +216,7 @@ func TestEventLoopGrammar(t *testing.T) {
 	}
 	want := map[string]string{
 		"v4/close/own-pending-recv":                  "close,own-pending-recv,pending-recv,state,v4",
-		"v6/cancel-then-close/own-pending-recv-wire": "cancel-then-close,needs-root,own-pending-recv,own-pending-recv-wire,pending-recv,state,v6,wire",
+		"v6/cancel-then-close/own-pending-recv-wire": "cancel-then-close,counters,needs-root,own-pending-recv,own-pending-recv-wire,pending-recv,state,v6,wire",
 		"v4/abort/peer-pending-recv":                 "abort,linger0,peer-pending-recv,pending-recv,state,v4",
 		"v4/close/idle":                              "close,core,events,idle,state,v4",
 	}

@@ -79,6 +79,28 @@ func (p *play) pollAfterSoErrorStep(st Step) observation {
 	return o
 }
 
+// countersStep is the delta of the system's TCP counters since the quiet
+// reading just before the action (readCounterBase).
+func (p *play) countersStep(Step) observation {
+	if p.counterSkip != "" {
+		return observation{skipped: p.counterSkip}
+	}
+	after, err := probes.TCPCounters()
+	if err != nil {
+		return observation{skipped: "TCP counters: " + err.Error()}
+	}
+	d, err := probes.CounterDelta(*p.counterBase, after)
+	if err != nil {
+		return observation{skipped: err.Error()}
+	}
+	class, err := d.Class()
+	if err != nil {
+		return observation{skipped: "TCP counters: " + err.Error()}
+	}
+	return observation{outcome: probes.Outcome{Class: class}, counters: d.Schema(),
+		note: "system-wide: RSTs either end (or anything else on this system) sent; the scenario ran alone"}
+}
+
 // wireStep is the segments the side sent since the capture started. The
 // capture follows the actor's 4-tuple: what the actor sent is FromLocal,
 // what the peer sent comes back to it.
