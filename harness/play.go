@@ -16,16 +16,16 @@ import (
 // from the connection to the teardown. A scenario's record folds several
 // (Run, aggregate).
 type play struct {
-	sc      Scenario
-	cfg     Config
-	net     network // network scenarios only
-	action  *call   // the action's own call, bounded like any other
-	held    *call   // the posture's blocked call; nil when idle
+	sc     Scenario
+	cfg    Config
+	net    network // network scenarios only
+	action *call   // the action's own call, bounded like any other
+	held   *call   // the posture's blocked call; nil when idle
 	// counterBase is the quiet reading of the system's TCP counters just
 	// before the action, for tcp.rsts-sent; counterSkip why there is none.
 	counterBase *probes.Counters
 	counterSkip string
-	tookFor time.Duration
+	tookFor     time.Duration
 	// failMu and failed hold a failure of the harness's own doing (a
 	// network change or a helper process that did not obey): the run is
 	// then an error, never an observation.
