@@ -349,6 +349,8 @@ type agentConn struct {
 var (
 	_ Endpoint = (*agentConn)(nil)
 	_ Endpoint = agentConnGrace{}
+	_ Endpoint = agentConnFill{}
+	_ Endpoint = agentConnGraceFill{}
 )
 
 // threadStates says whether this system shows an agent's threads' states
@@ -356,13 +358,29 @@ var (
 const threadStates = runtime.GOOS == "linux"
 
 // endpoint is c as the runner should drive it: with WaitInCall where its
-// calls cannot be mirrored.
+// calls cannot be mirrored, with FillSendBuffer where the agent can fill
+// (the runner offers the unsent-at-actor setup to endpoints that have it).
 func (c *agentConn) endpoint() Endpoint {
-	if c.mirrors() {
+	fill := c.p.Hello().Supports(agent.OpFill)
+	switch {
+	case c.mirrors() && fill:
+		return agentConnFill{c}
+	case c.mirrors():
 		return c
+	case fill:
+		return agentConnGraceFill{agentConnGrace{c}}
 	}
 	return agentConnGrace{c}
 }
+
+// agentConnFill and agentConnGraceFill add FillSendBuffer.
+type (
+	agentConnFill      struct{ *agentConn }
+	agentConnGraceFill struct{ agentConnGrace }
+)
+
+func (c agentConnFill) FillSendBuffer() (int, error)      { return c.fillSendBuffer() }
+func (c agentConnGraceFill) FillSendBuffer() (int, error) { return c.fillSendBuffer() }
 
 // call sends one command about the connection and waits for its answer.
 // A blocking call (track: Send, Recv) is also listed in flight, for
@@ -540,12 +558,9 @@ func (c *agentConn) SetLinger(on bool, secs int) error {
 	return nil
 }
 
-// FillSendBuffer queues data without blocking until the send buffer is
-// full (the unsent-at-actor setup), where the agent can (fill).
-func (c *agentConn) FillSendBuffer() (int, error) {
-	if !c.p.Hello().Supports(agent.OpFill) {
-		return 0, fmt.Errorf("%w: %s %s cannot queue data without blocking", ErrNotInView, c.p.Hello().Runtime, c.p.Hello().API)
-	}
+// fillSendBuffer queues data without blocking until the send buffer is
+// full (the unsent-at-actor setup): the agent's fill.
+func (c *agentConn) fillSendBuffer() (int, error) {
 	a, err := c.call(agent.Command{Op: agent.OpFill}, quickBound, false)
 	if err != nil {
 		return 0, err
@@ -639,30 +654,40 @@ func (c *agentConn) Flight() (probes.Flight, error) { return probes.ConnFlight(c
 // "'error' ECONNRESET → 'close' hadError".
 func eventWords(events []string) string { return strings.Join(events, " → ") }
 
-// errorWords is a failed call in the runtime's words: its events when it
-// has them, else the exception's type and code or OS error name
-// ("ConnectionResetError ECONNRESET").
+// errorWords is a failed call in the runtime's words: the exception's type
+// and code or OS error name ("ConnectionResetError ECONNRESET"), then the
+// API's events since the last answer; where an 'error' event already says
+// it (Node), the events alone: "'error' ECONNRESET → 'close' hadError".
 func errorWords(e *agent.Error, events []string) string {
-	if len(events) > 0 {
-		return eventWords(events)
-	}
-	if e == nil {
-		return ""
+	ev := eventWords(events)
+	for _, x := range events {
+		if strings.HasPrefix(x, "'error'") {
+			return ev
+		}
 	}
 	var parts []string
-	if e.Type != "" {
-		parts = append(parts, e.Type)
+	if e != nil {
+		if e.Type != "" {
+			parts = append(parts, e.Type)
+		}
+		switch {
+		case e.Code != "" && e.Code != e.Type:
+			parts = append(parts, e.Code)
+		case e.Name != "":
+			parts = append(parts, e.Name)
+		}
+		if len(parts) == 0 && e.Message != "" {
+			parts = append(parts, e.Message)
+		}
 	}
-	switch {
-	case e.Code != "" && e.Code != e.Type:
-		parts = append(parts, e.Code)
-	case e.Name != "":
-		parts = append(parts, e.Name)
+	words := strings.Join(parts, " ")
+	if ev != "" {
+		if words == "" {
+			return ev
+		}
+		return words + "; " + ev
 	}
-	if len(parts) == 0 {
-		return e.Message
-	}
-	return strings.Join(parts, " ")
+	return words
 }
 
 // errorOutcome classifies a failed call. The class comes from the OS error
@@ -700,7 +725,9 @@ func errorOutcome(h agent.Hello, e *agent.Error, events []string) probes.Outcome
 //     (lib/internal/streams/writable.js); ERR_SOCKET_CLOSED, a write on a
 //     socket whose handle is gone (lib/net.js, Socket._writeGeneric);
 //     ERR_STREAM_WRITE_AFTER_END, a write after end() (writable.js):
-//     the program shut its own sending side.
+//     the program shut its own sending side; and EPIPE without a number,
+//     "This socket has been ended by the other party", which Node makes
+//     itself for a write after the peer's end (lib/net.js, writeAfterFIN).
 //   - CPython: the OSError subclasses of PEP 3151, which asyncio also
 //     raises without an errno (asyncio/streams.py, FlowControlMixin:
 //     ConnectionResetError('Connection lost')).
