@@ -38,6 +38,15 @@ NOT_HERE = {
 }
 
 _names = itertools.count(1)
+_zeros = {}
+
+
+def zeros(n):
+    # One zero buffer per size, reused (bytes are immutable): the blocked
+    # send's 64 MiB would otherwise be allocated on the loop every time.
+    if n not in _zeros:
+        _zeros[n] = bytes(n)
+    return _zeros[n]
 _objs = {}
 
 
@@ -201,7 +210,7 @@ def with_events(c, ans):
 async def op_send(loop, cmd):
     c = _objs[cmd["conn"]]
     emit({"id": cmd["id"], "started": True})
-    c.transport.write(bytes(int(cmd["n"])))
+    c.transport.write(zeros(int(cmd["n"])))
     # StreamWriter.drain(): one turn of the loop when closing, then wait
     # while paused for writing; a lost connection raises.
     await asyncio.sleep(0)

@@ -29,6 +29,14 @@ const NOT_HERE = {
 };
 
 let next = 1;
+// One zero buffer per size, reused: Buffer.alloc of the blocked send's
+// 64 MiB takes the event loop for tens of milliseconds, which every other
+// scenario sharing this agent would wait out.
+const zeros = new Map();
+function zerosOf(n) {
+  if (!zeros.has(n)) zeros.set(n, Buffer.alloc(n));
+  return zeros.get(n);
+}
 const objs = new Map();
 
 function emit(obj) {
@@ -156,7 +164,7 @@ const handlers = {
       const onclose = () => setImmediate(() => finish({ lost: true }));
       c.sock.once('close', onclose);
       try {
-        c.sock.write(Buffer.alloc(cmd.n), (e) => finish({ err: e || null }));
+        c.sock.write(zerosOf(cmd.n), (e) => finish({ err: e || null }));
       } catch (e) {
         finish({ err: e });
       }
