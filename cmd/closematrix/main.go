@@ -59,6 +59,8 @@ const usage = `usage:
       same platform; exit 1 when something changed, 0 when nothing did.
       --github also prints each change as a ::warning annotation;
       --update then copies CURRENT over BASELINE and exits 0
+  closematrix agent check -- CMD ARGS...  |  closematrix agent check python|asyncio|node
+      check that an agent speaks the agent protocol (docs/agent-protocol.md)
   closematrix version
   closematrix help
 Exit status 2 means a usage error or bad input.
@@ -93,6 +95,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = claims(args[1:], stdout)
 	case "diff":
 		code, err = diff(args[1:], stdout)
+	case "agent":
+		code, err = agentCommand(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
