@@ -20,11 +20,11 @@ SUITE_FLAGS = -test.run '^TestHarness$$' -closematrix.out=$(RESULTS)/$(LABEL).js
 	-closematrix.label=$(LABEL) -closematrix.repeat=$(REPEAT) -closematrix.commit=$(COMMIT) \
 	-closematrix.runner=$(RUNNER)
 
-.PHONY: matrix run gonet render test test-unit test-parallel check-parallel check-repeat check-fmt check-cross test-wine wine-deps bench time clean
+.PHONY: matrix run views gonet render test test-unit test-parallel check-parallel check-repeat check-fmt check-cross test-wine wine-deps bench time clean
 
 # matrix prints the summary (under 150 lines of 100 columns); the whole table
 # is in MATRIX.md, index.html and `closematrix render --format text`.
-matrix: run render
+matrix: run views render
 	@$(CLOSEMATRIX) render --format summary $(RESULTS)/*.json
 
 $(BIN)/harness.test: FORCE
@@ -42,6 +42,19 @@ run: $(BIN)/harness.test
 
 # gonet: the same catalogue through Go's net package, written to
 # results/$(LABEL)-gonet.json: what a Go program gets.
+# views: the catalogue through each built-in runtime agent (agents/, issue
+# 18) whose runtime is on PATH, each written to results/$(LABEL)-<view>.json;
+# a view whose runtime is missing is skipped with a line that says so.
+VIEWS ?= python asyncio node
+views: $(BIN)/harness.test
+	@for v in $(VIEWS); do \
+	  case $$v in node) rt=node;; *) rt=python3;; esac; \
+	  if ! command -v $$rt >/dev/null; then echo "views: $$v skipped: $$rt is not on PATH"; continue; fi; \
+	  (cd harness && $(BIN)/harness.test $(SUITE_FLAGS) -ginkgo.no-color -ginkgo.succinct -closematrix.view=$$v \
+	    -closematrix.label=$(LABEL)-$$v -closematrix.out=$(RESULTS)/$(LABEL)-$$v.json >/dev/null) || exit 1; \
+	  echo "views: wrote results/$(LABEL)-$$v.json ($$($$rt --version 2>&1 | head -1))"; \
+	done
+
 gonet: $(BIN)/harness.test
 	@[ -t 1 ] || nocolor=-ginkgo.no-color; cd harness && $(BIN)/harness.test $(SUITE_FLAGS) $$nocolor \
 	  -closematrix.view=gonet -closematrix.label=$(LABEL)-gonet -closematrix.out=$(RESULTS)/$(LABEL)-gonet.json

@@ -84,6 +84,22 @@ type UserTimeouter interface {
 	SetUserTimeout(d time.Duration) error
 }
 
+// Refuser is an endpoint whose calls can be refused: a runtime that has no
+// such operation (asyncio and Node have no shutdown for reading) answers so
+// instead of a result. TakeRefusal returns the last refusal and clears it:
+// ErrNotInView for an operation the view lacks (the step, or the scenario
+// when the action was refused, is skipped with the reason), any other error
+// for a refusal that is a fault.
+type Refuser interface {
+	TakeRefusal() error
+}
+
+// RuntimeNamer is a Transport that names the runtime its calls go through,
+// with its version, for platform.runtime.
+type RuntimeNamer interface {
+	Runtime() string
+}
+
 // processEnd is the actor of a process scenario: a connection held by a
 // helper process (process.go), which the runner ends and asks about unread
 // data.

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -135,17 +134,10 @@ func (o Options) Platform() schema.Platform {
 }
 
 // viewRuntime is what platform.runtime says for a view: what the Transport
-// reports (Runtime() string) when it can; for Go's net, the Go that this
-// binary was built with, whose net package the calls went through.
-//
-// TODO(issue 17): a Runtime method on goNet (transport_gonet.go) instead of
-// the comparison, once the Transport capabilities are named interfaces.
+// reports (RuntimeNamer), "" for raw sockets.
 func viewRuntime(t Transport) string {
-	if r, ok := t.(interface{ Runtime() string }); ok {
+	if r, ok := t.(RuntimeNamer); ok {
 		return r.Runtime()
-	}
-	if t == GoNet {
-		return runtime.Version() + " net"
 	}
 	return ""
 }

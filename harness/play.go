@@ -114,6 +114,9 @@ func playOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observatio
 	if err := p.failure(); err != nil {
 		return nil, err
 	}
+	if err := p.refusal(Actor); err != nil {
+		return nil, fmt.Errorf("the %s: %w", sc.Action, err) // the action itself is not in this view
+	}
 	if postureCall[sc.Posture].Side == Peer {
 		// The peer's blocked call is part of the reaction: let it return
 		// (or spend its bound) before anything looks at the peer, or a
@@ -134,6 +137,11 @@ func playOnce(sc Scenario, cfg Config, stats *Stats, only int) (obs []observatio
 			continue // observed in another run
 		}
 		o := p.step(st)
+		if err := p.refusal(st.Side); skipError(err) {
+			o = observation{skipped: err.Error()}
+		} else if err != nil {
+			return nil, fmt.Errorf("%s: %w", st.Name(), err)
+		}
 		if o.skipped == "" && !probes.Observed(o.outcome) {
 			return nil, fmt.Errorf("%s: not probed (a closed descriptor that could not be used safely, or an actor that has no such call)", st.Name())
 		}
@@ -180,6 +188,14 @@ func (p *play) readCounterBase() {
 		return
 	}
 	p.counterBase = &base
+}
+
+// refusal is the side's endpoint's last refused call (Refuser), if any.
+func (p *play) refusal(side Side) error {
+	if r, ok := p.sock[side].(Refuser); ok {
+		return r.TakeRefusal()
+	}
+	return nil
 }
 
 // breakNetwork is the network actions' call: the link goes down, or every

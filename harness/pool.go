@@ -2,6 +2,8 @@ package harness
 
 import (
 	"errors"
+	"io"
+	"log"
 	"os"
 	"sort"
 	"strconv"
@@ -118,6 +120,13 @@ func RunAll(scs []Scenario, cfg Config, opt RunOptions) ([]schema.Scenario, Stat
 	close(work)
 	wg.Wait()
 
+	if c, ok := cfg.Transport.(io.Closer); ok {
+		// The end of a run: a runtime view's agent process ends now, not
+		// after its idle timer.
+		if err := c.Close(); err != nil {
+			log.Printf("closematrix: closing the %s view: %v", cfg.Transport.Name(), err)
+		}
+	}
 	var total Stats
 	for _, st := range stats {
 		total.Add(st)

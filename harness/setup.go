@@ -189,7 +189,7 @@ func (p *play) startPosture() (*call, error) {
 		var signal bool
 		signal, err = w.WaitInCall(setupBound)
 		if !signal && err == nil {
-			p.postureGrace = fmt.Sprintf("posture held by a %v grace period: Go's net shows no blocked call", probes.PostureGrace)
+			p.postureGrace = fmt.Sprintf("posture held by a %v grace period: the %s view shows no blocked call", probes.PostureGrace, p.cfg.Transport.Name())
 		}
 	} else {
 		var signal bool

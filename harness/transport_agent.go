@@ -95,6 +95,22 @@ func NewAgentView(name string, argv func() ([]string, error)) *AgentView {
 // Name is the view's name: it suffixes the platform label.
 func (v *AgentView) Name() string { return v.name }
 
+// Runtime is the RuntimeNamer for platform.runtime: the runtime, its
+// version and API as the agent's hello says them, and its event loop where
+// it has one ("CPython 3.11.9 asyncio, loop _UnixSelectorEventLoop"); ""
+// when the agent cannot be started (the run then records that).
+func (v *AgentView) Runtime() string {
+	h, err := v.Hello()
+	if err != nil {
+		return ""
+	}
+	s := strings.TrimSpace(h.Runtime + " " + h.Version + " " + h.API)
+	if h.Loop != "" {
+		s += ", loop " + h.Loop
+	}
+	return s
+}
+
 // Hello starts the agent if none runs and returns what it said.
 func (v *AgentView) Hello() (agent.Hello, error) {
 	p, err := v.acquire()
@@ -618,37 +634,22 @@ func (c *agentConn) Unsupported() string {
 	return c.unsupported
 }
 
-// --- adapter: the Endpoint methods that leave Endpoint in the harness
-// refactor (issue 17). State, unread bytes and settling come from the
-// system's table by the 4-tuple, as they will from the harness's default
-// observer; the agent has no poll or SO_ERROR to offer. Delete this block
-// when Endpoint loses these methods.
-
-// Pending is the connection's unread bytes in the system's table.
-func (c *agentConn) Pending() (int, error) {
-	f, err := probes.ConnFlight(c.conn)
-	return f.Unread, err
+// TakeRefusal is the Refuser capability: the last refusal, cleared. An
+// unsupported operation is ErrNotInView (a skip with the reason); a
+// bad-request is the agent's or the harness's bug, a harness error.
+func (c *agentConn) TakeRefusal() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	why := c.unsupported
+	c.unsupported = ""
+	switch {
+	case why == "":
+		return nil
+	case strings.HasPrefix(why, string(agent.StatusUnsupported)):
+		return fmt.Errorf("%w: %s", ErrNotInView, why)
+	}
+	return errors.New(why)
 }
-
-// Settle waits for the connection's entry to leave the states that await
-// an ACK (probes.SettleConn).
-func (c *agentConn) Settle(bound time.Duration) bool { return probes.SettleConn(c.conn, bound) }
-
-// State is the connection's TCP state in the system's table.
-func (c *agentConn) State() (string, error) { return probes.LookupState(c.conn) }
-
-// Poll is not in a runtime view: the runtime's poller owns readiness.
-func (c *agentConn) Poll() (string, error) {
-	return "", fmt.Errorf("%w: the runtime's own poller owns readiness", ErrNotInView)
-}
-
-// SoError is not observed in a runtime view.
-func (c *agentConn) SoError() probes.Outcome { return probes.Outcome{} }
-
-// Flight is the connection's queues by 4-tuple (blocked.go's settling).
-func (c *agentConn) Flight() (probes.Flight, error) { return probes.ConnFlight(c.conn) }
-
-// --- end of adapter.
 
 // eventWords joins an evented API's events as a cell shows them:
 // "'error' ECONNRESET → 'close' hadError".

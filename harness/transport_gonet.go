@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -29,6 +30,10 @@ var (
 )
 
 func (goNet) Name() string { return "gonet" }
+
+// Runtime is the Go that this binary was built with, whose net package the
+// calls went through.
+func (goNet) Runtime() string { return runtime.Version() + " net" }
 
 func (goNet) Listen(f probes.Family) (Listener, error) {
 	l, err := gonet.Listen(f)
