@@ -38,8 +38,21 @@ func runCatalogue(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitFailure, err
 	}
-	if len(rest) > 0 {
-		return exitFailure, usageError{fmt.Sprintf("run takes no arguments, got %q (flags start with -)", rest)}
+	switch {
+	case len(rest) > 0 && o.View == "exec":
+		// closematrix run -view exec -- CMD ARGS…: the agent to run. The
+		// exec view reads it from $CLOSEMATRIX_AGENT, split at spaces, so an
+		// argument may not hold one.
+		for _, a := range rest {
+			if strings.ContainsAny(a, " \t") {
+				return exitFailure, usageError{fmt.Sprintf("-view exec: agent argument %q has a space; wrap the agent in a script", a)}
+			}
+		}
+		os.Setenv(harness.AgentEnv, strings.Join(rest, " "))
+	case len(rest) > 0:
+		return exitFailure, usageError{fmt.Sprintf("run takes no arguments, got %q (flags start with -; an agent command goes after -view exec --)", rest)}
+	case o.View == "exec" && os.Getenv(harness.AgentEnv) == "":
+		return exitFailure, usageError{"-view exec needs the agent's command: closematrix run -view exec -- CMD ARGS…"}
 	}
 	var errs []error
 	if err := o.Check(); err != nil {
