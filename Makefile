@@ -20,7 +20,7 @@ SUITE_FLAGS = -test.run '^TestHarness$$' -closematrix.out=$(RESULTS)/$(LABEL).js
 	-closematrix.label=$(LABEL) -closematrix.repeat=$(REPEAT) -closematrix.commit=$(COMMIT) \
 	-closematrix.runner=$(RUNNER)
 
-.PHONY: matrix run views gonet render test test-unit test-parallel check-parallel check-repeat check-fmt check-cross test-wine wine-deps bench time clean
+.PHONY: matrix run views gonet render check-counters test test-unit test-parallel check-parallel check-repeat check-fmt check-cross test-wine wine-deps bench time clean
 
 # matrix prints the summary (under 150 lines of 100 columns); the whole table
 # is in MATRIX.md, index.html and `closematrix render --format text`.
@@ -65,7 +65,13 @@ render: $(CLOSEMATRIX)
 	@$(CLOSEMATRIX) render --format html -o $(RESULTS)/index.html $(RESULTS)/*.json
 	@echo "wrote $(RESULTS)/MATRIX.md and $(RESULTS)/index.html"
 
-test: check-fmt test-unit check-parallel check-cross
+test: check-fmt test-unit check-counters check-parallel check-cross
+
+# check-counters: on Linux the RSTs-sent counter must agree with the capture
+# for every wired scenario (issue 21.6), played with nothing else running:
+# the counters are system-wide, so it is not part of the parallel go test.
+check-counters:
+	@CLOSEMATRIX_COUNTERS_ALONE=1 $(GO) test -count=1 -run '^TestCountersAgreeWithCapture$$' -v ./harness | grep -E '^(--- |ok|FAIL|\s+counters_linux_test)' 
 
 test-unit:
 	$(GO) test -race -count=1 ./...

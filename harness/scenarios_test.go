@@ -28,7 +28,14 @@ var universal = map[string]map[string]schema.Class{
 var _ = Describe("the core catalogue", func() {
 	var entries []TableEntry
 	for _, sc := range harness.Catalogue() {
-		entries = append(entries, Entry(sc.ID, Label(sc.Labels()...), sc))
+		args := []any{Label(sc.Labels()...), sc}
+		if sc.Alone() {
+			// Under ginkgo -p, a scenario that needs the machine to itself
+			// (use after close; the system-wide TCP counters) runs after
+			// every parallel spec, on one process, with no other running.
+			args = append([]any{Serial}, args...)
+		}
+		entries = append(entries, Entry(sc.ID, args...))
 	}
 
 	DescribeTable("scenario", func(sc harness.Scenario) {

@@ -1,4 +1,4 @@
-package agents_test
+package harness_test
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 
 // TestIndependentChecks is closematrix issue 18's point 6: each built-in
 // agent's view must agree with a short test written in that runtime's own
-// language (agents/python/check_test.py, agents/node/check.test.js), which
+// language (agents/python/check_test.py, agents/node/check.test.js; this test lives in harness, the one package whose tests may import it), which
 // plays close/idle, abort/idle, close/unread-at-actor and
 // abort/unread-at-peer on its own sockets, not through the agent. The test
 // prints what each step saw; this one plays the same scenarios through the
@@ -100,6 +100,7 @@ func TestIndependentChecks(t *testing.T) {
 func runCheck(t *testing.T, interp string, args []string) map[string]map[string]string {
 	t.Helper()
 	cmd := exec.Command(interp, args...)
+	cmd.Dir = filepath.Join("..", "agents") // the checks live beside their agents
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	done := make(chan error, 1)
