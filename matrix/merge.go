@@ -72,10 +72,12 @@ func Merge(files []*schema.File) (*Matrix, error) {
 	files = slices.Clone(files)
 	slices.SortStableFunc(files, func(a, b *schema.File) int { return comparePlatforms(&a.Platform, &b.Platform) })
 	m := &Matrix{Columns: make([]Column, len(files))}
+	labels := make(map[string]bool, len(files)) // not adjacent when their views differ
 	for i, f := range files {
-		if i > 0 && files[i-1].Platform.Label == f.Platform.Label {
+		if labels[f.Platform.Label] {
 			return nil, fmt.Errorf("two files for platform label %q: one file per label", f.Platform.Label)
 		}
+		labels[f.Platform.Label] = true
 		m.Columns[i] = Column{Platform: f.Platform, Tool: f.Tool, Started: f.Started, DurationMS: f.DurationMS,
 			index: scenarioIndex(f)}
 		m.Columns[i].Platform.View = ViewOf(&f.Platform) // an older file's, from its label

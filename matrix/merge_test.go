@@ -57,6 +57,10 @@ func TestMergeRejectsDuplicateLabel(t *testing.T) {
 	if _, err := Merge([]*schema.File{file("x", "linux", sc), file("x", "linux", sc)}); err == nil {
 		t.Error("two files with one label merged")
 	}
+	// One label through two views, another column sorting between them.
+	if _, err := Merge([]*schema.File{file("x", "linux", sc), file("y", "linux", sc), withView(file("x", "linux", sc), "gonet")}); err == nil {
+		t.Error("two files with one label, in two views, merged")
+	}
 	if _, err := Merge(nil); err == nil {
 		t.Error("no files merged")
 	}

@@ -33,17 +33,21 @@ func WriteSummary(w io.Writer, m *Matrix) error {
 	views := m.Layout()
 	s := summary{m: m, views: views}
 	tables := s.tables()
-	head, tail := s.head(), s.tail(tables)
+	head, claims := s.head(), s.claims()
 	allot := make([]int, len(tables))
+	rows := 0
 	for i, t := range tables {
 		allot[i] = len(t.rows)
+		rows += len(t.rows)
 	}
-	var body []string
+	var body, tail []string
 	for {
 		body = body[:0]
+		marks := map[string]bool{} // the marks of the cells shown, for the legend
 		for i := range tables {
-			body = append(body, tables[i].lines(allot[i])...)
+			body = append(body, tables[i].lines(allot[i], marks)...)
 		}
+		tail = s.tail(claims, marks, rows == 0)
 		if len(head)+len(body)+len(tail) <= summaryMaxLines {
 			break
 		}
@@ -68,7 +72,6 @@ func WriteSummary(w io.Writer, m *Matrix) error {
 type summary struct {
 	m     *Matrix
 	views []View
-	marks map[string]bool // class marks the shown cells use, for the legend
 }
 
 // head is the counts and what each view's folded columns are.
@@ -100,6 +103,7 @@ type sumRow struct {
 	scenario string // "v4,v6 close/idle"
 	step     string
 	cells    []string
+	marks    []string // the marks its cells use
 	rank     int
 }
 
@@ -112,7 +116,6 @@ type unit struct {
 // tables builds the sections: one per view whose platforms disagree
 // somewhere, then one per OS column recorded through several views.
 func (s *summary) tables() []sumTable {
-	s.marks = map[string]bool{}
 	var out []sumTable
 	for _, v := range s.views {
 		if len(v.Cols) < 2 && (len(v.Cols) == 0 || len(v.Cols[0].Members) < 2) {
@@ -122,17 +125,7 @@ func (s *summary) tables() []sumTable {
 		for _, fc := range v.Cols {
 			header = append(header, fc.Title)
 		}
-		cols := v.Cols
-		t := s.table(header, func(r *Row) ([]string, bool) {
-			if !disagreeIn(r, cols) {
-				return nil, false
-			}
-			cells := make([]string, len(cols))
-			for j := range cols {
-				cells[j] = s.folded(cols[j].Fold(r))
-			}
-			return cells, true
-		})
+		t := s.table(header, v.Cols)
 		t.title = fmt.Sprintf("Where platforms differ, %s view: %d rows in %d scenarios", v.Name, t.total, t.ids)
 		out = append(out, t)
 	}
@@ -158,17 +151,7 @@ func (s *summary) tables() []sumTable {
 		if len(o.views) < 2 {
 			continue
 		}
-		cols := o.cols
-		t := s.table(append([]string{"scenario", "step"}, o.views...), func(r *Row) ([]string, bool) {
-			if !disagreeIn(r, cols) {
-				return nil, false
-			}
-			cells := make([]string, len(cols))
-			for j := range cols {
-				cells[j] = s.folded(cols[j].Fold(r))
-			}
-			return cells, true
-		})
+		t := s.table(append([]string{"scenario", "step"}, o.views...), o.cols)
 		t.title = fmt.Sprintf("Where views differ on %s (%s): %d rows in %d scenarios",
 			(&FoldCol{Title: o.title, Emulated: o.emulated}).Heading(), strings.Join(o.views, " vs "), t.total, t.ids)
 		out = append(out, t)
@@ -176,18 +159,22 @@ func (s *summary) tables() []sumTable {
 	return out
 }
 
-// table collects the rows for which cells says they disagree, folding a
-// scenario's v6 rows into its v4 rows when they are the same.
-func (s *summary) table(header []string, cells func(r *Row) ([]string, bool)) sumTable {
+// table collects the rows where the cells of cols disagree, each folded
+// column's cell as folded text, and folds a scenario's v6 rows into its v4
+// rows when they are the same.
+func (s *summary) table(header []string, cols []FoldCol) sumTable {
 	t := sumTable{header: header}
 	var units []unit
 	ids := map[string]bool{}
 	for _, g := range s.m.Groups {
 		for i := range g.Rows {
 			r := &g.Rows[i]
-			c, ok := cells(r)
-			if !ok {
+			if !disagreeIn(r, cols) {
 				continue
+			}
+			row := sumRow{step: r.Step, cells: make([]string, len(cols)), rank: informative(r.Kind)}
+			for j := range cols {
+				row.cells[j] = folded(cols[j].Fold(r), &row.marks)
 			}
 			t.total++
 			ids[r.Scenario] = true
@@ -197,7 +184,7 @@ func (s *summary) table(header []string, cells func(r *Row) ([]string, bool)) su
 				units = append(units, unit{family: family, rest: rest})
 			}
 			u := &units[len(units)-1]
-			u.rows = append(u.rows, sumRow{step: r.Step, cells: c, rank: informative(r.Kind)})
+			u.rows = append(u.rows, row)
 		}
 	}
 	t.ids = len(ids)
@@ -241,31 +228,32 @@ func informative(k schema.Kind) int {
 }
 
 // folded is a folded cell as the text table shows it: mark and short text,
-// a split column's parts joined by "/" after a "*".
-func (s *summary) folded(parts []FoldPart) string {
+// a split column's parts joined by "/" after a "*". It adds the marks it
+// used to marks.
+func folded(parts []FoldPart, marks *[]string) string {
 	texts := make([]string, len(parts))
 	for k, p := range parts {
 		mark := p.Cell.Mark()
-		s.marks[mark] = true
+		*marks = append(*marks, mark)
 		if len(p.Cell.Variants) > 0 {
-			s.marks["~"] = true
+			*marks = append(*marks, "~")
 		}
 		texts[k] = strings.TrimSpace(mark + " " + p.Cell.Short())
 	}
 	text := strings.Join(texts, "/")
 	if len(parts) > 1 {
 		text = "*" + text
-		s.marks["*"] = true
+		*marks = append(*marks, "*")
 	}
 	return text
 }
 
 // lines renders the table with at most n of its rows (the most informative
-// n, shown in catalogue order) and a line saying what was left out. The
-// scenario has a column of its own where that fits in summaryWidth, a line
-// of its own above its steps otherwise, with the cells narrowed as far as
-// the columns need.
-func (t *sumTable) lines(n int) []string {
+// n, shown in catalogue order) and a line saying what was left out, and adds
+// the marks of the rows shown to marks. The scenario has a column of its own
+// where that fits in summaryWidth, a line of its own above its steps
+// otherwise, with the cells narrowed as far as the columns need.
+func (t *sumTable) lines(n int, marks map[string]bool) []string {
 	if len(t.rows) == 0 {
 		return nil
 	}
@@ -276,6 +264,11 @@ func (t *sumTable) lines(n int) []string {
 	slices.SortStableFunc(order, func(a, b int) int { return t.rows[a].rank - t.rows[b].rank })
 	keep := order[:min(n, len(order))]
 	slices.Sort(keep)
+	for _, i := range keep {
+		for _, m := range t.rows[i].marks {
+			marks[m] = true
+		}
+	}
 
 	render := func(own bool, cw int, sep string) []string {
 		tab := table{t.header}
@@ -334,22 +327,23 @@ func tooWide(lines []string) bool {
 	return slices.ContainsFunc(lines, func(l string) bool { return utf8.RuneCountInString(l) > summaryWidth })
 }
 
-// tail is the claims' verdicts, the legend and where the rest is.
-func (s *summary) tail(tables []sumTable) []string {
-	l := append([]string{""}, s.claims()...)
-	if len(tables) == 0 {
+// tail is the claims' verdicts, the legend of the marks shown and where
+// the rest is.
+func (s *summary) tail(claims []string, marks map[string]bool, agree bool) []string {
+	l := append([]string{""}, claims...)
+	if agree {
 		l = append(l, "", "Every platform and view that recorded a step agrees on it.")
 	}
 	var legend []string
 	for _, c := range schema.Classes {
-		if m := MarkOf(c); s.marks[m] {
+		if m := MarkOf(c); marks[m] {
 			legend = append(legend, m+" "+string(c))
 		}
 	}
 	for _, x := range []struct{ mark, text string }{{"·", "· a state, events or segments"}, {"–", "– skipped"},
 		{"!", "! harness error"}, {"", "— missing"}, {"~", "~ varied over the runs"},
 		{"*", "* the platforms of one OS differ, parts joined by /"}} {
-		if s.marks[x.mark] {
+		if marks[x.mark] {
 			legend = append(legend, x.text)
 		}
 	}
@@ -422,17 +416,75 @@ func (s *summary) claims() []string {
 	if l := render(cols); !tooWide(l) || len(s.views) < 2 {
 		return append([]string{head}, l...)
 	}
-	l := []string{head}
-	for _, v := range s.views {
-		var vc []col
-		for _, c := range cols {
-			if c.view == v.Name {
-				vc = append(vc, c)
-			}
+	// Too many views side by side: one column per OS, its verdict where
+	// every view agrees, one letter per view where they do not.
+	type osCol struct{ title, emulated string }
+	var oses []osCol
+	for _, c := range cols {
+		if o := (osCol{c.fc.Title, c.fc.Emulated}); !slices.Contains(oses, o) {
+			oses = append(oses, o)
 		}
-		l = append(l, render(vc)...)
 	}
-	return l
+	letter := map[string]string{"holds": "h", "fails": "f", "?": "?"}
+	names := make([]string, len(s.views))
+	for i, v := range s.views {
+		names[i] = v.Name
+	}
+	t := table{append([]string{"#", "claim"}, func() []string {
+		h := make([]string, len(oses))
+		for i, o := range oses {
+			h[i] = o.title
+		}
+		return h
+	}()...)}
+	var rows [][]string
+	width := 4
+	for oi, o := range oses {
+		w := max(utf8.RuneCountInString(o.title), len(s.views), len("fails"))
+		for ci := range s.m.Claims {
+			cr := &s.m.Claims[ci]
+			var words []string
+			for _, v := range s.views {
+				j := slices.IndexFunc(v.Cols, func(fc FoldCol) bool { return fc.Title == o.title && fc.Emulated == o.emulated })
+				if j < 0 {
+					words = append(words, "-")
+					continue
+				}
+				words = append(words, verdict(cr, &v.Cols[j]))
+			}
+			cell := words[0]
+			if slices.ContainsFunc(words, func(w string) bool { return w != words[0] || strings.HasPrefix(w, "*") }) {
+				var b strings.Builder
+				for _, w := range words {
+					switch {
+					case strings.HasPrefix(w, "*"):
+						b.WriteString("*")
+					case letter[w] != "":
+						b.WriteString(letter[w])
+					default:
+						b.WriteString(w)
+					}
+				}
+				cell = b.String()
+			}
+			if oi == 0 {
+				rows = append(rows, []string{fmt.Sprint(cr.Claim.ID), ""})
+			}
+			rows[ci] = append(rows[ci], cell)
+			w = max(w, utf8.RuneCountInString(cell))
+		}
+		width += w + 2
+	}
+	text := max(summaryWidth-width-2, 24)
+	for ci := range rows {
+		rows[ci][1] = shorten(s.m.Claims[ci].Claim.Text, text)
+	}
+	t = append(t, rows...)
+	var b strings.Builder
+	t.write(&b)
+	l := append([]string{head}, strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")...)
+	return append(l, strings.Split(wrap("Where the views disagree, one letter per view ("+strings.Join(names, ", ")+
+		"): h holds, f fails, ? no data, * its platforms differ, - not recorded there.", summaryWidth), "\n")...)
 }
 
 // wrapItems joins items with sep into lines of at most n runes, breaking
@@ -440,8 +492,9 @@ func (s *summary) claims() []string {
 func wrapItems(items []string, sep string, n int) []string {
 	var lines []string
 	line := ""
+	end := utf8.RuneCountInString(strings.TrimRight(sep, " ")) // what a broken line ends in
 	for _, it := range items {
-		if line != "" && utf8.RuneCountInString(line+sep+it) > n {
+		if line != "" && utf8.RuneCountInString(line+sep+it)+end > n {
 			lines = append(lines, line+strings.TrimRight(sep, " "))
 			line = ""
 		}
