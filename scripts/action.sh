@@ -7,9 +7,13 @@
 # Inputs, from the environment (action.yml maps its inputs onto them):
 #   CMX_LABEL_FILTER   Ginkgo label filter; empty: the whole catalogue
 #   CMX_REPEATS        runs per scenario (3)
-#   CMX_VIEW           raw or gonet (raw), recorded as platform.view in the
+#   CMX_VIEW           raw, gonet, python, asyncio, node or exec (raw), recorded as platform.view in the
 #                      result file whatever the label (the matrix files the
 #                      column by it)
+#   CMX_AGENT          with CMX_VIEW=exec: the command line of the agent to
+#                      run (docs/agent-protocol.md), split at spaces, e.g.
+#                      "node ./test/closematrix-agent.js"; the library's own
+#                      column (closematrix run -view exec -- CMD ARGS…)
 #   CMX_RUNNER         recorded as platform.runner and appended to the label;
 #                      default: the hosted runner's image, $ImageOS
 #   CMX_LABEL          the whole column name; default
@@ -41,6 +45,7 @@ root=$(cd "$(dirname "$0")/.." && pwd) # the action's own checkout
 filter=${CMX_LABEL_FILTER:-}
 repeats=${CMX_REPEATS:-3}
 view=${CMX_VIEW:-raw}
+agent=${CMX_AGENT:-}
 runner=${CMX_RUNNER:-${ImageOS:-}}
 baseline=${CMX_BASELINE:-}
 fail_on_drift=${CMX_FAIL_ON_DRIFT:-true}
@@ -104,6 +109,14 @@ output view "$view"
 args=(run -label "$label" -repeat "$repeats" -view "$view" -o "$result")
 [ -z "$runner" ] || args+=(-runner "$runner")
 [ -z "$filter" ] || args+=(-label-filter "$filter")
+if [ -n "$agent" ]; then
+	if [ "$view" != exec ]; then
+		echo "::error title=closematrix::the agent input needs view: exec (view is $view)"
+		exit 2
+	fi
+	# shellcheck disable=SC2206 # a command line, split at spaces on purpose
+	args+=(-- $agent)
+fi
 set +e
 "$bin" "${args[@]}"
 run_status=$?

@@ -83,6 +83,15 @@ act "view gonet, a label like a raw one" 0 CMX_VIEW=gonet CMX_LABEL="$label-ubun
 [ "$(view_of "$tmp/closematrix/$label-ubuntu.json")" = gonet ] ||
 	fail "label without the view: platform.view '$(view_of "$tmp/closematrix/$label-ubuntu.json")', want gonet"
 
+# A library's own agent: the exec view with the agent's command line.
+act "view exec, an agent" 0 CMX_VIEW=exec CMX_AGENT="python3 $PWD/agents/python/agent.py"
+has "$tmp/output" "label=$label-exec" "view exec"
+[ "$(view_of "$tmp/closematrix/$label-exec.json")" = exec ] ||
+	fail "view exec: platform.view '$(view_of "$tmp/closematrix/$label-exec.json")', want exec"
+grep -qF '"runtime": "CPython' "$tmp/closematrix/$label-exec.json" || fail "view exec: no platform.runtime CPython…"
+act "agent without view exec" 2 CMX_AGENT="python3 agents/python/agent.py"
+act "view exec without an agent" 2 CMX_VIEW=exec
+
 act "CMX_STARTED created" 0 CMX_STARTED="$tmp/started"
 [ -e "$tmp/started" ] || fail "CMX_STARTED: action.sh did not create $tmp/started"
 
