@@ -167,3 +167,15 @@ func TestValidateCounters(t *testing.T) {
 		}
 	}
 }
+
+// TestCounterJSON: a counter cell's typed readings reach the JSON matrix.
+func TestCounterJSON(t *testing.T) {
+	m := mustMerge(t, claim7Files()...)
+	var b strings.Builder
+	if err := WriteJSON(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"counters": {`) || !strings.Contains(b.String(), `"rsts_sent": 1`) {
+		t.Error("the JSON matrix has no counters detail")
+	}
+}
