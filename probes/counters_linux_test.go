@@ -4,6 +4,7 @@ import (
 	"errors"
 	"runtime"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -60,4 +61,136 @@ func throwawayThread(f func()) {
 		f()
 	}()
 	<-done
+}
+
+// TestCountersAgreeWithCapture: in a network namespace of its own, where
+// nothing else sends, the RSTs-sent counter's delta around a close equals
+// the RST segments the capture saw: one for an abortive close (SO_LINGER 0),
+// none for an orderly one (closematrix issue 21: Linux agrees with itself).
+// Needs root (a namespace and an AF_PACKET socket).
+func TestCountersAgreeWithCapture(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		abort bool
+	}{{"abort", true}, {"close", false}} {
+		t.Run(c.name, func(t *testing.T) {
+			var r rstReading
+			throwawayThread(func() { r = rstsAroundClose(c.abort) })
+			if errors.Is(r.err, unix.EPERM) || errors.Is(r.err, ErrCaptureNeedsRoot) {
+				t.Skip(r.err)
+			}
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			t.Logf("peer's recv %s; capture: %s; counter delta: %+v", r.recv, r.flags, r.delta)
+			if r.delta.RstsSent != uint64(r.rsts) {
+				t.Errorf("the counter says %d RSTs sent, the capture saw %d (%s)", r.delta.RstsSent, r.rsts, r.flags)
+			}
+			// Linux counts every segment it sends in OutSegs (RSTs too:
+			// tcp_v4_send_reset), retransmissions aside, and none happen here.
+			if r.delta.OutSegs != uint64(len(r.flags)) {
+				t.Errorf("the counter says %d segments sent, the capture saw %d (%s)", r.delta.OutSegs, len(r.flags), r.flags)
+			}
+			if want := map[bool]int{true: 1, false: 0}[c.abort]; r.rsts != want {
+				t.Errorf("the capture saw %d RSTs (%s), want %d", r.rsts, r.flags, want)
+			}
+		})
+	}
+}
+
+type rstReading struct {
+	rsts  int
+	flags []string
+	recv  Outcome
+	delta Counters
+	err   error
+}
+
+// rstsAroundClose plays one close in a fresh network namespace on the
+// calling (locked, throwaway) thread, capturing the connection and reading
+// the counters around the close.
+func rstsAroundClose(abort bool) (r rstReading) {
+	if r.err = unix.Unshare(unix.CLONE_NEWNET); r.err != nil {
+		return
+	}
+	// A new namespace's lo is down (network_namespaces(7)).
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		r.err = err
+		return
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err == nil {
+		err = unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr)
+	}
+	if err == nil {
+		ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+		err = unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+	}
+	if err != nil {
+		r.err = err
+		return
+	}
+	l, err := Listen(V4)
+	if err != nil {
+		r.err = err
+		return
+	}
+	defer l.Close()
+	a, err := Dial(V4, l.Port())
+	if err != nil {
+		r.err = err
+		return
+	}
+	defer a.Close()
+	p, err := l.Accept()
+	if err != nil {
+		r.err = err
+		return
+	}
+	defer p.Close()
+	capt, err := StartCapture(a.Conn())
+	if err != nil {
+		r.err = err
+		return
+	}
+	defer capt.Close()
+	before, err := QuietCounters(time.Millisecond, 100)
+	if err != nil {
+		r.err = err
+		return
+	}
+	if abort {
+		if r.err = a.SetLinger(true, 0); r.err != nil {
+			return
+		}
+	}
+	a.Close()
+	a.Settle(2 * time.Second) // the RST or the FIN's ACK has crossed
+	r.recv = p.Recv(16)
+	after, err := TCPCounters()
+	if err != nil {
+		r.err = err
+		return
+	}
+	if r.delta, r.err = CounterDelta(before, after); r.err != nil {
+		return
+	}
+	pk, err := capt.Packets()
+	if err != nil {
+		r.err = err
+		return
+	}
+	for _, s := range pk {
+		side := "peer"
+		if s.FromLocal {
+			side = "actor"
+		}
+		r.flags = append(r.flags, side+" "+s.Flags())
+		if s.RST {
+			r.rsts++
+		}
+	}
+	return
 }
