@@ -179,3 +179,14 @@ func TestCounterJSON(t *testing.T) {
 		t.Error("the JSON matrix has no counters detail")
 	}
 }
+
+// TestCounterHint: a verdict the counter helped decide says so in its
+// one-line hint.
+func TestCounterHint(t *testing.T) {
+	for _, pv := range claimByID(t, mustMerge(t, claim7Files()...), 7).Verdicts {
+		h := pv.hint()
+		if got, want := strings.Contains(h, "from the counter"), pv.Platform == "counter-only"; got != want {
+			t.Errorf("%s: hint %q", pv.Platform, h)
+		}
+	}
+}
