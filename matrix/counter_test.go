@@ -167,3 +167,26 @@ func TestValidateCounters(t *testing.T) {
 		}
 	}
 }
+
+// TestCounterJSON: a counter cell's typed readings reach the JSON matrix.
+func TestCounterJSON(t *testing.T) {
+	m := mustMerge(t, claim7Files()...)
+	var b strings.Builder
+	if err := WriteJSON(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"counters": {`) || !strings.Contains(b.String(), `"rsts_sent": 1`) {
+		t.Error("the JSON matrix has no counters detail")
+	}
+}
+
+// TestCounterHint: a verdict the counter helped decide says so in its
+// one-line hint.
+func TestCounterHint(t *testing.T) {
+	for _, pv := range claimByID(t, mustMerge(t, claim7Files()...), 7).Verdicts {
+		h := pv.hint()
+		if got, want := strings.Contains(h, "from the counter"), pv.Platform == "counter-only"; got != want {
+			t.Errorf("%s: hint %q", pv.Platform, h)
+		}
+	}
+}

@@ -337,6 +337,11 @@ func (pv *PlatformVerdict) hint() string {
 			return "needs " + oneLine(pv.Needs[0])
 		}
 	}
+	for _, e := range pv.Evidence {
+		if e.By == ByCounter {
+			return fmt.Sprintf("%d cells; the RST from the counter, no capture", len(pv.Evidence))
+		}
+	}
 	return fmt.Sprintf("%d cells", len(pv.Evidence))
 }
 

@@ -54,6 +54,7 @@ type (
 		// The stable outcome's typed detail (result file schema 2).
 		Events     *schema.Events     `json:"events,omitempty"`
 		Completion *schema.Completion `json:"completion,omitempty"`
+		Counters   *schema.Counters   `json:"counters,omitempty"`
 	}
 	jsonClaim struct {
 		ID       int           `json:"id"`
@@ -88,7 +89,7 @@ func WriteJSON(w io.Writer, m *Matrix) error {
 					Reason: c.Reason, Note: c.Note, Text: c.Text()}
 				if c.Status == CellObserved {
 					jc.Outcome = &c.Outcome
-					jc.Events, jc.Completion = c.Events, c.Completion
+					jc.Events, jc.Completion, jc.Counters = c.Events, c.Completion, c.Counters
 				}
 				jr.Cells[k] = jc
 			}

@@ -220,6 +220,7 @@ const (
 	mibOutSegsOff      = 10 * 4 // dwOutSegs: "does not include retransmitted segments"
 	mibOutRstsOff      = 13 * 4 // dwOutRsts: "segments transmitted with the reset flag set"
 	sourceWindows      = "GetTcpStatisticsEx dwOutRsts (AF_INET + AF_INET6)"
+	sourceWindowsV4    = "GetTcpStatisticsEx dwOutRsts (AF_INET only)"
 	sourceWindowsWine  = "GetTcpStatisticsEx (Wine: Linux's /proc/net/snmp)"
 	sourceSysctlDarwin = "sysctl net.inet.tcp.stats (xnu struct tcpstat)"
 	sourceSysctlBSD    = "sysctl net.inet.tcp.stats (FreeBSD struct tcpstat)"

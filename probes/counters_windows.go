@@ -47,7 +47,8 @@ func TCPCounters() (Counters, error) {
 	}
 	v6, err := getTcpStatistics(windows.AF_INET6)
 	if err != nil {
-		return Counters{}, err
+		// No IPv6 stack: nothing of IPv6 to count, and the source says so.
+		return parseMibTCPStats(sourceWindowsV4+" ("+err.Error()+")", v4)
 	}
 	return parseMibTCPStats(sourceWindows, v4, v6)
 }
