@@ -15,8 +15,8 @@ import (
 // read the way epoll, kqueue and AFD poll users read it, and an asynchronous
 // recv outstanding on a completion API (io_uring, IOCP). The portable types
 // live here; each OS supplies watchSocket and startRecv in sibling files
-// (eventloop_linux.go, eventloop_windows.go, eventloop_kqueue.go,
-// eventloop_other.go).
+// (eventloop_linux.go and uring_linux.go; afd_windows.go and iocp_windows.go,
+// on nt_windows.go; eventloop_kqueue.go; eventloop_other.go).
 
 // ErrAsyncUnavailable wraps the reason an OS that has the API refused it
 // here (a kernel without io_uring, a seccomp profile that blocks it, an AFD
