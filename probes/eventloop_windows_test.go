@@ -40,11 +40,13 @@ import (
 //	AFD routes: the \Device\Afd helper handle and the base handle both
 //	  work
 //	IOCP, peer's data: 5 bytes; peer's FIN: 0 bytes, no error (eof)
-//	IOCP, peer's RST: ERROR_NETNAME_DELETED 64 / WSAECONNRESET 10054
-//	  (Windows: ERROR_NETNAME_DELETED, sock.c test_completion_port)
+//	IOCP, peer's RST: ERROR_NETNAME_DELETED 64 / WSAECONNRESET 10054,
+//	  NTSTATUS STATUS_CONNECTION_RESET (Windows: ERROR_NETNAME_DELETED,
+//	  sock.c test_completion_port)
 //	IOCP, CancelIoEx: ERROR_OPERATION_ABORTED 995 / WSA 995
 //	IOCP, own closesocket with the recv pending: ERROR_HANDLES_CLOSED 676
-//	  (STATUS_HANDLES_CLOSED) / WSAENOTSOCK 10038; the peer reads eof, eof:
+//	  (STATUS_HANDLES_CLOSED), no WSA code (not asked of the closed
+//	  handle, which answered WSAENOTSOCK 10038); the peer reads eof, eof:
 //	  a FIN, not an RST (Windows completes an operation pending on a closed
 //	  socket with ERROR_OPERATION_ABORTED, sock.c test_completion_port's
 //	  AcceptEx cases; libuv#3034 reports an RST reaching the peer)
@@ -565,6 +567,14 @@ func TestIOCPPendingRecv(t *testing.T) {
 			}
 			if got.API != "iocp" {
 				t.Errorf("Completion.API = %q; want iocp", got.API)
+			}
+			if got.Done && got.NTStatus == "" {
+				t.Errorf("completion %+v carries no NTSTATUS", got)
+			}
+			// Closed before the completion was read: the WSA code is not
+			// asked of a closed handle (it would answer WSAENOTSOCK).
+			if got.Done && a.Closed() && tc.name == "own-close" && (got.WSA != "" || got.Note == "") {
+				t.Errorf("completion after own close = %+v; want no WSA code and a note", got)
 			}
 			if again := r.Wait(0); again != got {
 				t.Errorf("second Wait = %+v; want the same %+v", again, got)

@@ -46,6 +46,7 @@ type iocpRecv struct {
 	reapMu sync.Mutex // one GetQueuedCompletionStatus at a time; close waits for it
 	mu     sync.Mutex // the state fields below (pending, reaped, result, closed)
 	fd     windows.Handle
+	owner  *Socket // set by Socket.StartRecv: whether fd is still the socket's (reap)
 	port   windows.Handle
 	mem    uintptr // recvOp + buffer, LocalAlloc'd
 	// pending: the WSARecv's completion packet has not been dequeued.
@@ -96,8 +97,9 @@ func startRecv(fd sysfd, max int) (_ asyncRecv, err error) {
 // the Win32 code of the completion's NTSTATUS (RtlNtStatusToDosError:
 // STATUS_CONNECTION_RESET -> ERROR_NETNAME_DELETED 64, STATUS_CANCELLED ->
 // ERROR_OPERATION_ABORTED 995); WSAGetOverlappedResult maps the same status
-// to a Winsock code (WSAECONNRESET 10054). Once dequeued, the completion is
-// kept and returned again. Cancel does not wait for a wait in progress.
+// to a Winsock code (WSAECONNRESET 10054); the NTSTATUS itself is kept too,
+// and classifies (ntstatus.go). Once dequeued, the completion is kept and
+// returned again. Cancel does not wait for a wait in progress.
 func (r *iocpRecv) wait(bound time.Duration) Completion {
 	r.reapMu.Lock()
 	defer r.reapMu.Unlock()
@@ -122,22 +124,64 @@ func (r *iocpRecv) reap(ms uint32) (Completion, bool) {
 		}
 		return c, false
 	}
-	c := Completion{API: "iocp", Done: true, N: int(n)}
+	c := completionOf(&r.op().ov, n, err)
+	// WSAGetOverlappedResult of a completed operation does not wait, and
+	// is asked only while the socket is open: on a closed handle ws2_32
+	// finds no socket and answers WSAENOTSOCK whatever the operation did,
+	// and a handle value that another socket has taken by then answers for
+	// that socket's provider. The owner's lock is held across the call, so
+	// Close cannot run closesocket meanwhile (it marks the socket closed
+	// under that lock first).
 	var e windows.Errno
-	if err != nil && errors.As(err, &e) {
-		c.Errno, c.Code = completionErrnoName(e), int(e)
-	}
-	// WSAGetOverlappedResult of a completed operation does not wait. On a
-	// socket that is already closed it reports WSAENOTSOCK (ws2_32 finds
-	// no socket for the handle) rather than the operation's status.
-	var got, flags uint32
-	if werr := windows.WSAGetOverlappedResult(r.fd, &r.op().ov, &got, false, &flags); werr != nil && errors.As(werr, &e) {
-		c.WSA, c.WSACode = errnoName(e), int(e)
+	asked := r.owner.ifOpen(func() {
+		var got, flags uint32
+		if werr := windows.WSAGetOverlappedResult(r.fd, &r.op().ov, &got, false, &flags); werr != nil && errors.As(werr, &e) {
+			c.WSA, c.WSACode = errnoName(e), int(e)
+		}
+	})
+	if !asked {
+		c.Note = "WSAGetOverlappedResult not asked: the socket was closed before the completion was read (on a closed handle it answers WSAENOTSOCK for any operation)"
 	}
 	r.mu.Lock()
 	r.pending, r.reaped, r.result = false, true, c
 	r.mu.Unlock()
 	return c, true
+}
+
+// completionOf records a dequeued completion: the byte count, GQCS's
+// Win32 error, and the raw NTSTATUS from the OVERLAPPED's Internal (the
+// IO_STATUS_BLOCK Status, ntstatus.go), which the class comes from.
+func completionOf(ov *windows.Overlapped, n uint32, gqcsErr error) Completion {
+	c := Completion{API: "iocp", Done: true, N: int(n)}
+	var e windows.Errno
+	if gqcsErr != nil && errors.As(gqcsErr, &e) {
+		c.Errno, c.Code = completionErrnoName(e), int(e)
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(ov)), unsafe.Sizeof(*ov))
+	if st, err := overlappedStatus(b, int(unsafe.Sizeof(uintptr(0)))); err == nil {
+		c.NTStatus, c.NTStatusCode = ntStatusName(st), st
+	}
+	return c
+}
+
+// setOwner gives the recv its socket (socketOwned), for reap's open check.
+func (r *iocpRecv) setOwner(s *Socket) { r.owner = s }
+
+// ifOpen runs f with the socket's lock held if the socket is not closed,
+// and reports whether it ran. A nil Socket (a recv made without one, as
+// the tests' direct calls make it) counts as open.
+func (s *Socket) ifOpen(f func()) bool {
+	if s == nil {
+		f()
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	f()
+	return true
 }
 
 // cancel wraps CancelIoEx on the socket with the recv's OVERLAPPED, which
@@ -205,9 +249,10 @@ func (r *iocpRecv) release() error {
 //   - ERROR_NETNAME_DELETED (64): STATUS_CONNECTION_RESET, and also
 //     STATUS_LOCAL_DISCONNECT / STATUS_REMOTE_DISCONNECT. Microsoft's
 //     sock.c-tested behaviour for a peer's RST on a pending WSARecv
-//     (Wine sock.c test_completion_port, close_with_rst). Class reset;
-//     WSAGetOverlappedResult's code beside it says which (WSAECONNRESET or
-//     WSAECONNABORTED).
+//     (Wine sock.c test_completion_port, close_with_rst). Class reset
+//     only where no NTSTATUS was read: a completion classifies by its
+//     NTSTATUS (ntstatus.go), which tells a local disconnect (aborted)
+//     from a reset.
 //   - ERROR_CONNECTION_ABORTED (1236): STATUS_CONNECTION_ABORTED. Aborted.
 //   - ERROR_OPERATION_ABORTED (995): STATUS_CANCELLED, from CancelIoEx or
 //     from closesocket with the operation pending (sock.c
