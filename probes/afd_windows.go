@@ -120,18 +120,35 @@ type afdOp struct {
 // events not reported yet can complete the re-armed poll, so a second Read
 // shows what is new (an ABORT after a DISCONNECT).
 //
-// Close sentinel: besides that event poll, a second poll asks for nothing
-// and stays outstanding until the socket's handle is closed, which
-// completes it with AFD_POLL_LOCAL_CLOSE ("AFD_POLL_CLOSE is always
-// returned, regardless of whether it's polled for", afd.c test_poll, with
-// a mask of 0). The event poll is idle between its completion and the next
-// Read; without the sentinel a close in that gap would go unseen, and the
-// next Read would re-arm on a handle value that may by then be another
-// socket's. Read drains every queued packet before it re-arms, and never
-// re-arms once LOCAL_CLOSE has come (non-exclusive polls on one socket
-// coexist: afd.c test_poll_exclusive).
+// Close sentinel: besides that event poll, a second poll asks for
+// AFD_POLL_LOCAL_CLOSE alone and stays outstanding until the socket's
+// handle is closed, which completes it. wepoll
+// (sock__epoll_events_to_afd_events) and mio (afd.rs, KNOWN_EVENTS; "always
+// monitor LOCAL_CLOSE") ask for the bit explicitly; Wine's afd.c test_poll
+// shows it returned even to a mask of 0 ("AFD_POLL_CLOSE is always
+// returned, regardless of whether it's polled for"), but asserts that on a
+// poll issued on the socket itself, not through a helper handle as here, so
+// the sentinel does not rely on it. The event poll is idle between its
+// completion and the next Read; without the sentinel a close in that gap
+// would go unseen, and the next Read would re-arm on a handle value that
+// may by then be another socket's. Read drains every queued packet before
+// it re-arms, and never re-arms once LOCAL_CLOSE has come (non-exclusive
+// polls on one socket coexist: afd.c test_poll_exclusive).
+//
+// Delivery: on Windows a poll's completion packet is queued asynchronously
+// (afd.sys completes the IRP from the transport's indication), where
+// Wine's wineserver completes it before the event's call returns. A Read
+// right after an action can therefore find nothing queued for an event
+// that holds already. So a Read whose drain is empty asks for the level
+// state too (a zero-timeout IOCTL_AFD_POLL with the events not delivered
+// yet, which completes at once and queues no packet: afd.c test_poll,
+// "Basic semantics of the ioctl", timeout 0; test_poll_completion_port,
+// a NULL ApcContext queues nothing), and where a bit holds that no packet
+// has delivered, waits for its packet within afdDeliverBound.
 type afdWatch struct {
 	mu       sync.Mutex
+	io       afdIO          // the kernel: (*afdNT)(w); the tests' fakes
+	event    windows.Handle // signalled by the level poll (levelNT)
 	dev      windows.Handle // the handle the ioctls are issued on
 	ownsDev  bool           // dev is the \Device\Afd helper, closed by close
 	port     windows.Handle
@@ -150,8 +167,31 @@ type afdWatch struct {
 // The two polls of an afdWatch.
 const (
 	afdEventOp = 0 // the events not delivered yet
-	afdCloseOp = 1 // the close sentinel: mask 0, completes on LOCAL_CLOSE
+	afdCloseOp = 1 // the close sentinel: completes on LOCAL_CLOSE
 )
+
+// afdCloseMask is what the close sentinel polls for (see afdWatch).
+const afdCloseMask = afdPollLocalClose
+
+// afdDeliverBound bounds Read's wait for the packet of an event that the
+// level poll shows holding: loopback completions are queued within
+// microseconds; a second leaves room for a loaded runner. A variable for
+// the tests.
+var afdDeliverBound = time.Second
+
+// afdIO is what a watch asks of the kernel: arm issues IOCTL_AFD_POLL for
+// op i, whose completion is queued to the port; reap dequeues one packet,
+// waiting up to ms; level is a zero-timeout poll for events that queues no
+// packet, and reports what holds now. afdNT is the live one; the tests
+// give fakes, to drive the timing logic that Wine never shows.
+type afdIO interface {
+	arm(i int, events uint32) error
+	reap(ms uint32) (i int, events uint32, done bool, err error)
+	level(events uint32) (uint32, error)
+}
+
+// afdNT is an afdWatch's kernel side.
+type afdNT afdWatch
 
 func (w *afdWatch) op(i int) *afdOp {
 	return (*afdOp)(cmem(w.mem + uintptr(i)*unsafe.Sizeof(afdOp{})))
@@ -177,6 +217,7 @@ func newAFDWatch(fd windows.Handle, helper bool) (_ *afdWatch, err error) {
 		return nil, unavailable(err)
 	}
 	w := &afdWatch{dev: base, base: base, interest: afdPollAll}
+	w.io = (*afdNT)(w)
 	defer func() {
 		if err != nil {
 			w.closed = true
@@ -200,13 +241,22 @@ func newAFDWatch(fd windows.Handle, helper bool) (_ *afdWatch, err error) {
 	if w.mem, err = localAlloc(2 * unsafe.Sizeof(afdOp{})); err != nil {
 		return nil, err
 	}
-	if err := w.arm(afdCloseOp, 0); err != nil {
-		return nil, unavailable(err)
+	if w.event, err = windows.CreateEvent(nil, 1, 0, nil); err != nil {
+		w.event = 0
+		return nil, wrap("createevent", err)
 	}
-	if err := w.arm(afdEventOp, w.interest); err != nil {
+	if err := w.register(); err != nil {
 		return nil, unavailable(err)
 	}
 	return w, nil
+}
+
+// register arms the close sentinel (afdCloseMask) and the event poll.
+func (w *afdWatch) register() error {
+	if err := w.arm(afdCloseOp, afdCloseMask); err != nil {
+		return err
+	}
+	return w.arm(afdEventOp, w.interest)
 }
 
 // baseHandle wraps WSAIoctl(SIO_BASE_HANDLE).
@@ -250,13 +300,32 @@ func openAFD(name string) (windows.Handle, error) {
 	return h, nil
 }
 
+// arm issues op i's poll and marks it pending.
+func (w *afdWatch) arm(i int, events uint32) error {
+	if err := w.io.arm(i, events); err != nil {
+		return err
+	}
+	w.pending[i] = true
+	return nil
+}
+
+// reap dequeues one packet, waiting up to ms, and marks its op done.
+func (w *afdWatch) reap(ms uint32) (int, uint32, bool, error) {
+	i, ev, done, err := w.io.reap(ms)
+	if done {
+		w.pending[i] = false
+	}
+	return i, ev, done, err
+}
+
 // arm issues IOCTL_AFD_POLL for op i with the event mask events.
 // STATUS_PENDING and a synchronous STATUS_SUCCESS both queue a completion
 // packet, because ApcContext is non-NULL (afd.c test_poll_completion_port:
 // with a NULL ApcContext no packet is queued; with one, a poll that
 // succeeds at once is dequeued with a zero timeout). Any other status is a
 // synchronous failure, which queues nothing.
-func (w *afdWatch) arm(i int, events uint32) error {
+func (n *afdNT) arm(i int, events uint32) error {
+	w := (*afdWatch)(n)
 	op := w.op(i)
 	*op = afdOp{}
 	op.ov.Internal = uintptr(windows.STATUS_PENDING)
@@ -274,14 +343,65 @@ func (w *afdWatch) arm(i int, events uint32) error {
 	if st != windows.STATUS_SUCCESS && st != windows.STATUS_PENDING {
 		return &ntError{op: "NtDeviceIoControlFile(IOCTL_AFD_POLL)", status: st}
 	}
-	w.pending[i] = true
 	return nil
+}
+
+// level issues a zero-timeout IOCTL_AFD_POLL for events on the base
+// handle, with the watch's event and a NULL ApcContext, so that no packet
+// reaches the port (afd.c test_poll_completion_port), and reports the
+// events that hold. A zero timeout completes at once (afd.c test_poll,
+// "Basic semantics of the ioctl": STATUS_SUCCESS, Information
+// offsetof(sockets[0]) when nothing holds); should the call pend anyway,
+// the event is waited for within reapBound, then the poll is cancelled.
+// Its memory is its own LocalAlloc, freed once the kernel is done with it
+// (kept, with an error, if it never is).
+func (n *afdNT) level(events uint32) (uint32, error) {
+	w := (*afdWatch)(n)
+	mem, err := localAlloc(unsafe.Sizeof(afdOp{}))
+	if err != nil {
+		return 0, err
+	}
+	op := (*afdOp)(cmem(mem))
+	op.ov.Internal = uintptr(windows.STATUS_PENDING)
+	op.info = afdPollInfo{
+		NumberOfHandles: 1, // Timeout 0: already expired
+		Handles:         [1]afdPollHandleInfo{{Handle: w.base, Events: events}},
+	}
+	if err := windows.ResetEvent(w.event); err != nil {
+		windows.LocalFree(windows.Handle(mem))
+		return 0, wrap("resetevent", err)
+	}
+	ov := uintptr(unsafe.Pointer(&op.ov))
+	info := uintptr(unsafe.Pointer(&op.info))
+	size := unsafe.Sizeof(op.info)
+	r, _, _ := syscall.SyscallN(procNtDeviceIoControlFile.Addr(),
+		uintptr(w.dev), uintptr(w.event), 0, 0, ov, ioctlAFDPoll, info, size, info, size)
+	st := windows.NTStatus(uint32(r))
+	if st == windows.STATUS_PENDING {
+		ev, _ := windows.WaitForSingleObject(w.event, millis(reapBound))
+		if ev != windows.WAIT_OBJECT_0 {
+			windows.CancelIoEx(w.dev, &op.ov)
+			if ev, _ = windows.WaitForSingleObject(w.event, millis(reapBound)); ev != windows.WAIT_OBJECT_0 {
+				return 0, fmt.Errorf("afd watch: zero-timeout poll not completed within %v (its memory stays allocated)", 2*reapBound)
+			}
+		}
+		st = windows.NTStatus(uint32(op.ov.Internal))
+	}
+	defer windows.LocalFree(windows.Handle(mem))
+	if st != windows.STATUS_SUCCESS {
+		return 0, &ntError{op: "IOCTL_AFD_POLL (zero timeout)", status: st}
+	}
+	if op.info.NumberOfHandles >= 1 && op.ov.InternalHigh >= unsafe.Offsetof(op.info.Handles)+unsafe.Sizeof(op.info.Handles[0]) {
+		return op.info.Handles[0].Events, nil
+	}
+	return 0, nil
 }
 
 // reap dequeues one packet, waiting up to ms. It reports which poll it
 // completed, its events and whether a packet came. A cancelled poll
 // (STATUS_CANCELLED) delivers nothing.
-func (w *afdWatch) reap(ms uint32) (i int, events uint32, done bool, err error) {
+func (n *afdNT) reap(ms uint32) (i int, events uint32, done bool, err error) {
+	w := (*afdWatch)(n)
 	ov, _, gerr := dequeue(w.port, ms)
 	if ov == nil {
 		if errors.Is(gerr, windows.WAIT_TIMEOUT) {
@@ -297,7 +417,6 @@ func (w *afdWatch) reap(ms uint32) (i int, events uint32, done bool, err error) 
 	default:
 		return 0, 0, false, fmt.Errorf("afd watch: a packet for an unknown OVERLAPPED %p", ov)
 	}
-	w.pending[i] = false
 	op := w.op(i)
 	switch st := windows.NTStatus(uint32(op.ov.Internal)); {
 	case st == windows.STATUS_CANCELLED:
@@ -320,9 +439,10 @@ func (w *afdWatch) reap(ms uint32) (i int, events uint32, done bool, err error) 
 // read drains every queued completion, then re-arms the event poll with
 // the events not yet delivered, and drains again (a poll whose events
 // already hold completes at once), until a drain finds nothing; see
-// afdWatch for why that is an edge. The loop ends because each round that
-// delivers something removes it from the mask; the cap guards a poll that
-// completes with no event.
+// afdWatch for why that is an edge. Then it asks for the level state
+// (afdWatch, Delivery): a bit that holds and was not delivered has a
+// packet on its way, which it waits for within afdDeliverBound; one that
+// never comes is an error, not "none".
 func (w *afdWatch) read() (Ready, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -331,33 +451,99 @@ func (w *afdWatch) read() (Ready, error) {
 	}
 	var got uint32
 	ready := func() Ready { return Ready{API: "afd", Names: afdNames(got)} }
+	if err := w.drainAndRearm(&got); err != nil {
+		return ready(), err
+	}
+	if w.gone {
+		return ready(), nil
+	}
+	missing, err := w.undelivered()
+	if err != nil {
+		return ready(), err
+	}
+	if missing == 0 {
+		return ready(), nil
+	}
+	deadline := time.Now().Add(afdDeliverBound)
+	for missing&^got != 0 && !w.gone {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return ready(), fmt.Errorf("afd watch: %v holds (zero-timeout poll) but no packet delivered it within %v",
+				afdNames(missing&^got), afdDeliverBound)
+		}
+		i, ev, done, err := w.reap(millis(left))
+		if err != nil {
+			return ready(), err
+		}
+		if done {
+			w.deliver(i, ev, &got)
+			if i == afdEventOp && !w.gone && w.interest != 0 {
+				if err := w.arm(afdEventOp, w.interest); err != nil {
+					return ready(), err
+				}
+			}
+		}
+	}
+	return ready(), w.drainAndRearm(&got)
+}
+
+// deliver records what op i's packet delivered.
+func (w *afdWatch) deliver(i int, ev uint32, got *uint32) {
+	*got |= ev
+	if ev&afdPollLocalClose != 0 {
+		w.gone = true
+	}
+	if i == afdEventOp {
+		w.interest &^= ev
+	}
+}
+
+// drainAndRearm is read's edge loop: drain, re-arm, until a drain finds
+// nothing. It ends because each round that delivers something removes it
+// from the mask; the cap guards a poll that completes with no event.
+func (w *afdWatch) drainAndRearm(got *uint32) error {
 	for round := 0; round < 16; round++ {
 		n := 0
 		for {
 			i, ev, done, err := w.reap(0)
 			if err != nil {
-				return ready(), err
+				return err
 			}
 			if !done {
 				break
 			}
 			n++
-			got |= ev
-			if ev&afdPollLocalClose != 0 {
-				w.gone = true
-			}
-			if i == afdEventOp {
-				w.interest &^= ev
-			}
+			w.deliver(i, ev, got)
 		}
 		if n == 0 || w.gone || w.pending[afdEventOp] {
-			break
+			return nil
 		}
 		if err := w.arm(afdEventOp, w.interest); err != nil {
-			return ready(), err
+			return err
 		}
 	}
-	return ready(), nil
+	return nil
+}
+
+// undelivered is what holds now (the level poll) that the watch was
+// polling for and has not delivered. A level poll that names a closed
+// socket fails with STATUS_INVALID_HANDLE: the socket is closed and the
+// sentinel's LOCAL_CLOSE is on its way.
+func (w *afdWatch) undelivered() (uint32, error) {
+	if !w.pending[afdEventOp] && !w.pending[afdCloseOp] {
+		return 0, nil // nothing outstanding could deliver it
+	}
+	lv, err := w.io.level(w.interest)
+	if errors.Is(err, windows.STATUS_INVALID_HANDLE) && w.pending[afdCloseOp] {
+		return afdPollLocalClose, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if !w.pending[afdEventOp] {
+		return 0, nil
+	}
+	return lv & w.interest, nil
 }
 
 // close cancels the outstanding polls, reaps their completions within
@@ -408,6 +594,10 @@ func (w *afdWatch) release() error {
 	if w.mem != 0 && w.pending == [2]bool{} {
 		windows.LocalFree(windows.Handle(w.mem))
 		w.mem = 0
+	}
+	if w.event != 0 {
+		errs = append(errs, wrap("closehandle", windows.CloseHandle(w.event)))
+		w.event = 0
 	}
 	if w.ownsDev && w.dev != 0 {
 		errs = append(errs, wrap("closehandle", windows.CloseHandle(w.dev)))

@@ -722,3 +722,136 @@ func TestIOCPCancelDuringWait(t *testing.T) {
 		t.Errorf("Cancel and the Wait took %v: Cancel waited for the Wait", time.Since(start))
 	}
 }
+
+// fakeAFD is an afdIO whose packets come when the test says: queued ones
+// are dequeued at once, late ones only by a reap that waits (ms > 0), as
+// on Windows, where a poll's completion is queued asynchronously; Wine
+// queues every completion before the call that caused it returns, so it
+// never shows the late case.
+type fakeAFD struct {
+	arms   []fakeArm
+	queued []fakePacket
+	late   []fakePacket
+	lv     uint32 // what the level poll says holds
+	lvErr  error
+	levels int
+}
+
+type fakeArm struct {
+	op     int
+	events uint32
+}
+
+type fakePacket struct {
+	op     int
+	events uint32
+}
+
+func (f *fakeAFD) arm(i int, events uint32) error {
+	f.arms = append(f.arms, fakeArm{i, events})
+	return nil
+}
+
+func (f *fakeAFD) reap(ms uint32) (int, uint32, bool, error) {
+	if len(f.queued) > 0 {
+		p := f.queued[0]
+		f.queued = f.queued[1:]
+		return p.op, p.events, true, nil
+	}
+	if ms > 0 && len(f.late) > 0 {
+		p := f.late[0]
+		f.late = f.late[1:]
+		return p.op, p.events, true, nil
+	}
+	if ms > 0 {
+		time.Sleep(time.Millisecond) // a wait that ran out
+	}
+	return 0, 0, false, nil
+}
+
+func (f *fakeAFD) level(events uint32) (uint32, error) {
+	f.levels++
+	return f.lv & events, f.lvErr
+}
+
+// fakeWatch is an afdWatch over f, registered (both polls pending) with
+// SEND delivered, as a connected socket's registration leaves it.
+func fakeWatch(t *testing.T, f *fakeAFD) *afdWatch {
+	t.Helper()
+	w := &afdWatch{io: f, interest: afdPollAll}
+	if err := w.register(); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	f.queued = append(f.queued, fakePacket{afdEventOp, afdPollSend})
+	if got, err := w.read(); err != nil || got.String() != "AFD_POLL_SEND" {
+		t.Fatalf("registration read = %v, %v", got, err)
+	}
+	return w
+}
+
+// TestAFDCloseSentinelMask: the close sentinel asks for
+// AFD_POLL_LOCAL_CLOSE (wepoll, mio), not for nothing.
+func TestAFDCloseSentinelMask(t *testing.T) {
+	f := &fakeAFD{}
+	fakeWatch(t, f)
+	if len(f.arms) < 2 || f.arms[0] != (fakeArm{afdCloseOp, afdPollLocalClose}) {
+		t.Errorf("registration armed %+v; want the close sentinel with AFD_POLL_LOCAL_CLOSE first", f.arms)
+	}
+}
+
+// TestAFDLateDelivery: the timing of real Windows, faked. Each case is
+// what the level poll says after an action, and which packets are on
+// their way; want is what Read reports, or wantErr for an event that holds
+// and is never delivered.
+func TestAFDLateDelivery(t *testing.T) {
+	saved := afdDeliverBound
+	afdDeliverBound = 50 * time.Millisecond
+	defer func() { afdDeliverBound = saved }()
+	for _, c := range []struct {
+		name    string
+		lv      uint32
+		lvErr   error
+		late    []fakePacket
+		want    string
+		wantErr bool
+	}{
+		// The peer's FIN: DISCONNECT holds, its packet not queued yet.
+		// Without the level poll this read "none".
+		{name: "disconnect-late", lv: afdPollDisconnect,
+			late: []fakePacket{{afdEventOp, afdPollDisconnect}}, want: "AFD_POLL_DISCONNECT"},
+		// An RST: ABORT holds; the packet comes late.
+		{name: "abort-late", lv: afdPollAbort | afdPollDisconnect,
+			late: []fakePacket{{afdEventOp, afdPollAbort | afdPollDisconnect}}, want: "AFD_POLL_ABORT|AFD_POLL_DISCONNECT"},
+		// Nothing holds: nothing is waited for.
+		{name: "quiet", want: PollNone},
+		// A bit holds and no packet ever delivers it: an error, not none.
+		{name: "never-delivered", lv: afdPollAbort, wantErr: true},
+		// Our own close: the level poll names a closed handle; the
+		// sentinel's LOCAL_CLOSE is on its way.
+		{name: "own-close", lvErr: &ntError{op: "test", status: windows.STATUS_INVALID_HANDLE},
+			late: []fakePacket{{afdCloseOp, afdPollLocalClose}}, want: "AFD_POLL_LOCAL_CLOSE"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := &fakeAFD{}
+			w := fakeWatch(t, f)
+			f.lv, f.lvErr, f.late = c.lv, c.lvErr, c.late
+			start := time.Now()
+			got, err := w.read()
+			if took := time.Since(start); took > afdDeliverBound+time.Second {
+				t.Errorf("read took %v", took)
+			}
+			if c.wantErr {
+				if err == nil {
+					t.Errorf("read = %v, no error; want an error for an event that holds undelivered", got)
+				}
+				return
+			}
+			if err != nil || got.String() != c.want {
+				t.Errorf("read = %v, %v; want %s", got, err, c.want)
+			}
+			if f.levels == 0 {
+				t.Error("the level poll was not asked")
+			}
+		})
+	}
+}
