@@ -84,41 +84,65 @@ func waitReadable(t *testing.T, s *Socket, bound time.Duration) []string {
 	}
 }
 
-// procGetHandleInformation is kernel32's GetHandleInformation, which x/sys
-// does not wrap.
-var procGetHandleInformation = windows.NewLazySystemDLL("kernel32.dll").NewProc("GetHandleInformation")
+// procNtQueryObject is ntdll's NtQueryObject (winternl.h;
+// learn.microsoft.com, "NtQueryObject function"), which x/sys does not
+// wrap.
+var procNtQueryObject = modntdll.NewProc("NtQueryObject")
 
-// handleOpen reports whether h is an open handle: GetHandleInformation
-// fails with ERROR_INVALID_HANDLE on a closed one. A closed handle's value
-// can be taken again at once by anything in the process (the runtime
-// starts threads at any time), so the callers also check the kind.
-func handleOpen(h windows.Handle) bool {
-	var flags uint32
-	r, _, _ := syscall.SyscallN(procGetHandleInformation.Addr(), uintptr(h), uintptr(unsafe.Pointer(&flags)))
-	return r != 0
+// objectTypeInformation is OBJECT_INFORMATION_CLASS ObjectTypeInformation
+// (winternl.h: ObjectBasicInformation 0, ObjectTypeInformation 2), whose
+// answer is PUBLIC_OBJECT_TYPE_INFORMATION {UNICODE_STRING TypeName; ULONG
+// Reserved[22];} (ntifs.h).
+const objectTypeInformation = 2
+
+// objectType is the type name of the object h refers to ("IoCompletion",
+// "File", "Thread", "Event"), or "" when h is no open handle. A closed
+// handle's value is taken again at once by whatever the process opens next
+// (the runtime starts threads and makes events at any time), so a test
+// that a handle was closed asks what the value is now, not whether it is
+// open.
+func objectType(h windows.Handle) string {
+	buf := make([]uint64, 128) // 1 KiB, 8-aligned for the UNICODE_STRING
+	var n uint32
+	r, _, _ := syscall.SyscallN(procNtQueryObject.Addr(), uintptr(h), objectTypeInformation,
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(8*len(buf)), uintptr(unsafe.Pointer(&n)))
+	if windows.NTStatus(uint32(r)) != windows.STATUS_SUCCESS {
+		return ""
+	}
+	return (*windows.NTUnicodeString)(unsafe.Pointer(&buf[0])).String()
 }
 
-// portOpen reports whether h is still an I/O completion port: a zero-wait
-// GetQueuedCompletionStatus on anything else fails with
-// ERROR_INVALID_HANDLE, on a port it times out (our ports are empty once
-// closed by their owner).
-func portOpen(h windows.Handle) bool {
-	if !handleOpen(h) {
-		return false
-	}
-	_, _, err := dequeue(h, 0)
-	return errors.Is(err, windows.WAIT_TIMEOUT)
-}
+// portOpen reports whether h is (still, or again) an I/O completion port.
+func portOpen(h windows.Handle) bool { return objectType(h) == "IoCompletion" }
 
-// afdOpen reports whether h is still an AFD helper handle: a device file
-// (GetFileType FILE_TYPE_PIPE, as for sockets), not a thread or event that
-// took the value.
-func afdOpen(h windows.Handle) bool {
-	if !handleOpen(h) {
-		return false
+// afdOpen reports whether h is (still, or again) a file object, as the
+// \Device\Afd helper handle is.
+func afdOpen(h windows.Handle) bool { return objectType(h) == "File" }
+
+// TestObjectType: the check the close tests rest on tells a port and an
+// AFD handle from a thread, an event, and a closed handle.
+func TestObjectType(t *testing.T) {
+	port, err := windows.CreateIoCompletionPort(windows.InvalidHandle, 0, 0, 0)
+	if err != nil {
+		t.Fatalf("CreateIoCompletionPort: %v", err)
 	}
-	ft, err := windows.GetFileType(h)
-	return err == nil && ft != windows.FILE_TYPE_UNKNOWN
+	ev, err := windows.CreateEvent(nil, 1, 0, nil)
+	if err != nil {
+		t.Fatalf("CreateEvent: %v", err)
+	}
+	defer windows.CloseHandle(ev)
+	afd, err := openAFD(afdDevice)
+	if err != nil {
+		t.Fatalf("openAFD: %v", err)
+	}
+	t.Logf("types: port %q, event %q, AFD %q, this thread %q", objectType(port), objectType(ev), objectType(afd),
+		objectType(windows.CurrentThread()))
+	if !portOpen(port) || portOpen(ev) || !afdOpen(afd) || afdOpen(ev) || afdOpen(port) {
+		t.Errorf("portOpen/afdOpen do not tell the objects apart: port %q, event %q, AFD %q", objectType(port), objectType(ev), objectType(afd))
+	}
+	windows.CloseHandle(afd)
+	windows.CloseHandle(port)
+	t.Logf("after CloseHandle: port's value %q, AFD's value %q", objectType(port), objectType(afd))
 }
 
 // checkNoLeak fails the test if Outstanding is not back at before.
