@@ -1,7 +1,6 @@
 package probes
 
 import (
-	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -34,13 +33,7 @@ func TestLoopbackWindows(t *testing.T) {
 }
 
 func testLoopback(t *testing.T, f Family) {
-	l, err := Listen(f)
-	if errors.Is(err, ErrFamilyUnavailable) {
-		t.Skipf("%s: %v", f, err)
-	}
-	if err != nil {
-		t.Fatalf("Listen(%s): %v", f, err)
-	}
+	l := listen(t, f)
 	defer l.Close()
 	if l.Port() == 0 {
 		t.Fatalf("Listen(%s): port 0", f)
@@ -86,22 +79,6 @@ func testLoopback(t *testing.T, f Family) {
 	expect(t, "client.close", c.Close(), schema.ClassOK, 0)
 }
 
-// pair connects a client to l and accepts it. The connect completes from the
-// backlog, so accept then returns at once.
-func pair(t *testing.T, l *Listener) (client, server *Socket) {
-	t.Helper()
-	c, err := Dial(l.Family(), l.Port())
-	if err != nil {
-		t.Fatalf("Dial: %v", err)
-	}
-	s, err := l.Accept()
-	if err != nil {
-		c.Close()
-		t.Fatalf("Accept: %v", err)
-	}
-	return c, s
-}
-
 // waitPending polls Pending (ioctlsocket FIONREAD) until n bytes are there.
 func waitPending(t *testing.T, s *Socket, n int) {
 	t.Helper()
@@ -118,21 +95,6 @@ func waitPending(t *testing.T, s *Socket, n int) {
 			t.Fatalf("Pending = %d after 5s; want %d", got, n)
 		}
 		time.Sleep(time.Millisecond)
-	}
-}
-
-func expect(t *testing.T, step string, got Outcome, class schema.Class, n int) {
-	t.Helper()
-	if got.Class != class || got.N != n {
-		t.Errorf("%s = %v; want %s (n=%d)", step, got, class, n)
-	}
-}
-
-func expectErr(t *testing.T, step string, got Outcome, class schema.Class, name string, code int) {
-	t.Helper()
-	want := Outcome{Class: class, Errno: name, Code: code}
-	if got != want {
-		t.Errorf("%s = %v; want %v", step, got, want)
 	}
 }
 
