@@ -53,22 +53,8 @@ func TestClassifyUnix(t *testing.T) {
 func TestOutcomes(t *testing.T) {
 	for _, f := range []Family{V4, V6} {
 		t.Run(string(f), func(t *testing.T) {
-			ln, err := Listen(f)
-			if errors.Is(err, ErrFamilyUnavailable) {
-				t.Skip(err)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			ln, a, b := statePair(t, f)
 			defer ln.Close()
-			a, err := Dial(f, ln.Port())
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := ln.Accept()
-			if err != nil {
-				t.Fatal(err)
-			}
 			if a.FD() < uintptr(fdFloor) || b.FD() < uintptr(fdFloor) {
 				t.Errorf("descriptors %d, %d below the reserved floor %d", a.FD(), b.FD(), fdFloor)
 			}

@@ -15,8 +15,8 @@ import (
 // read the way epoll, kqueue and AFD poll users read it, and an asynchronous
 // recv outstanding on a completion API (io_uring, IOCP). The portable types
 // live here; each OS supplies watchSocket and startRecv in sibling files
-// (eventloop_linux.go, eventloop_windows.go, eventloop_kqueue.go,
-// eventloop_other.go).
+// (eventloop_linux.go and uring_linux.go; afd_windows.go and iocp_windows.go,
+// on nt_windows.go; eventloop_kqueue.go; eventloop_other.go).
 
 // ErrAsyncUnavailable wraps the reason an OS that has the API refused it
 // here (a kernel without io_uring, a seccomp profile that blocks it, an AFD
@@ -146,6 +146,18 @@ type Completion struct {
 	// same operation (IOCP only): WSAECONNRESET 10054 where GQCS said 64.
 	WSA     string
 	WSACode int
+	// NTStatus and NTStatusCode are the completion's raw NTSTATUS, read
+	// from the OVERLAPPED's Internal (IOCP only; ntstatus.h name): the
+	// class comes from it where it is known (ntStatusClass), because
+	// GetQueuedCompletionStatus's Win32 code is lossy
+	// (RtlNtStatusToDosError folds STATUS_LOCAL_DISCONNECT,
+	// STATUS_REMOTE_DISCONNECT and STATUS_CONNECTION_RESET into
+	// ERROR_NETNAME_DELETED). Empty for io_uring.
+	NTStatus     string
+	NTStatusCode uint32
+	// Note says why a code is missing: WSA is not asked for once the
+	// socket is closed (IOCP; see iocpRecv.reap).
+	Note string
 	// Err is set when the wait itself failed (ppoll on the ring,
 	// GetQueuedCompletionStatus on the port): then nothing is known of the
 	// operation, and Done false is no observation of blocked.
@@ -160,12 +172,22 @@ func (c Completion) Outcome() Outcome {
 	case !c.Done:
 		return Outcome{Class: schema.ClassBlocked}
 	case c.Errno != "":
-		return Outcome{Class: completionClass(c.Code), Errno: c.Errno, Code: c.Code}
+		class := completionClass(c.Code)
+		if k, ok := ntStatusClass(c.NTStatus, c.NTStatusCode); ok {
+			class = k
+		}
+		return Outcome{Class: class, Errno: c.Errno, Code: c.Code}
 	case c.N > 0:
 		return Outcome{Class: schema.ClassData, N: c.N}
 	default:
 		return Outcome{Class: schema.ClassEOF}
 	}
+}
+
+// Typed is the completion as the result file types it.
+func (c Completion) Typed() *schema.Completion {
+	return &schema.Completion{API: c.API, Done: c.Done, N: c.N, Errno: c.Errno, Code: c.Code,
+		WSA: c.WSA, WSACode: c.WSACode, NTStatus: c.NTStatus, NTStatusCode: c.NTStatusCode}
 }
 
 // AsyncRecv is one asynchronous recv outstanding on a socket.
@@ -200,9 +222,17 @@ func (s *Socket) StartRecv(max int) (*AsyncRecv, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o, ok := a.(socketOwned); ok {
+		o.setOwner(s)
+	}
 	outstanding.Add(1)
 	return &AsyncRecv{impl: a}, nil
 }
+
+// socketOwned is an operation that must know whether its socket is still
+// open when it completes (IOCP: WSAGetOverlappedResult on a closed handle
+// answers WSAENOTSOCK, or for another socket that took the value).
+type socketOwned interface{ setOwner(*Socket) }
 
 // Wait waits up to bound for the recv to complete. After Close, which reaps
 // the completion, it returns what Close reaped without waiting.

@@ -3,12 +3,9 @@
 package probes
 
 import (
-	"errors"
 	"slices"
 	"testing"
-	"time"
 
-	"github.com/closematrix/closematrix/schema"
 	"golang.org/x/sys/unix"
 )
 
@@ -58,77 +55,13 @@ func TestKqReady(t *testing.T) {
 // the harness's facts are asserted: reads return, close releases, nothing
 // is left outstanding.
 func TestKqueueEvents(t *testing.T) {
-	l, err := Listen(V4)
-	if errors.Is(err, ErrUnsupported) {
-		t.Skipf("no socket probes here: %v", err)
-	}
-	if err != nil {
-		t.Fatalf("Listen: %v", err)
-	}
+	l := listen(t, V4)
 	defer l.Close()
-	before := Outstanding()
-	cases := []struct {
-		name string
-		wait bool // false: the signal was the peer's, read once
-		act  func(t *testing.T, watched, other *Socket)
-	}{
-		{"peer-fin", true, func(t *testing.T, watched, other *Socket) {
-			if o := other.Shutdown(ShutWR); o.Class != schema.ClassOK {
-				t.Errorf("peer.shutdown-wr = %v", o)
-			}
-		}},
-		{"peer-rst", true, func(t *testing.T, watched, other *Socket) {
-			if err := other.SetLinger(true, 0); err != nil {
-				t.Fatalf("SetLinger: %v", err)
-			}
-			if o := other.Close(); o.Class != schema.ClassOK {
-				t.Errorf("peer.close = %v", o)
-			}
-		}},
-		{"own-shutdown-wr", false, func(t *testing.T, watched, other *Socket) {
-			if o := watched.Shutdown(ShutWR); o.Class != schema.ClassOK {
-				t.Errorf("own.shutdown-wr = %v", o)
-			}
-			t.Logf("peer.recv after own shutdown: %v", other.Recv(64))
-		}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			c, err := Dial(V4, l.Port())
-			if err != nil {
-				t.Fatalf("Dial: %v", err)
-			}
-			defer c.Close()
-			a, err := l.Accept()
-			if err != nil {
-				t.Fatalf("Accept: %v", err)
-			}
-			defer a.Close()
-			w, err := a.Watch()
-			if err != nil {
-				t.Fatalf("Watch: %v", err)
-			}
-			t.Logf("events at registration: %v", readUntil(t, w, time.Second))
-			tc.act(t, a, c)
-			bound := 2 * time.Second
-			if !tc.wait {
-				bound = 0
-			}
-			t.Logf("events after %s: %v", tc.name, readUntil(t, w, bound))
-			again, err := w.Read()
-			if err != nil {
-				t.Errorf("second Read: %v", err)
-			}
-			t.Logf("events#2 right after: %v", again)
+	playWatch(t, l, "kqueue", []eventAction{actPeerFIN, actPeerRST, actOwnShutdown}, func(t *testing.T, w *Watch) {
+		for i := range 2 {
 			if err := w.Close(); err != nil {
-				t.Errorf("Watch.Close: %v", err)
+				t.Errorf("Watch.Close #%d: %v", i+1, err)
 			}
-			if err := w.Close(); err != nil {
-				t.Errorf("second Watch.Close: %v", err)
-			}
-			if got := Outstanding(); got != before {
-				t.Errorf("Outstanding() = %d; want %d", got, before)
-			}
-		})
-	}
+		}
+	})
 }

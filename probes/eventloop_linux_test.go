@@ -80,23 +80,6 @@ func uringMappings(t *testing.T) int {
 	return strings.Count(string(b), "io_uring")
 }
 
-// loopPair is statePair for both families, with every socket closed (the
-// ones still open with linger 0, so no TIME_WAIT piles up) at the end.
-func loopPair(t *testing.T, f Family) (client, server *Socket) {
-	t.Helper()
-	l, c, s := statePair(t, f)
-	l.Close()
-	t.Cleanup(func() {
-		for _, x := range []*Socket{c, s} {
-			if !x.Closed() {
-				x.SetLinger(true, 0)
-				x.Close()
-			}
-		}
-	})
-	return c, s
-}
-
 // families runs f as a subtest per family.
 func families(t *testing.T, f func(t *testing.T, fam Family)) {
 	for _, fam := range []Family{V4, V6} {
@@ -110,11 +93,7 @@ func watch(t *testing.T, s *Socket) *Watch {
 	if err != nil {
 		t.Fatalf("Watch: %v", err)
 	}
-	t.Cleanup(func() {
-		if err := w.Close(); err != nil {
-			t.Errorf("Watch.Close: %v", err)
-		}
-	})
+	closeAtEnd(t, "Watch", w)
 	return w
 }
 
@@ -179,7 +158,7 @@ func TestEpollRegistration(t *testing.T) {
 			t.Errorf("second read %v, want nothing", r.Names)
 		}
 		c.Send([]byte("hello"))
-		waitReadable(t, s)
+		waitReadable(t, s, 2*time.Second)
 		has(t, "data", read(t, w, "after the peer's send"), "EPOLLIN")
 		ew := w.impl.(*epollWatch)
 		if err := w.Close(); err != nil {
@@ -192,23 +171,6 @@ func TestEpollRegistration(t *testing.T) {
 			t.Error("read after close: no error")
 		}
 	})
-}
-
-// waitReadable waits up to 2 s for poll(2) to say s is readable: the
-// segment crossed loopback.
-func waitReadable(t *testing.T, s *Socket) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		ev, err := s.Poll()
-		if err == nil && strings.Contains(ev, PollIn) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not readable after 2s: %s %v", ev, err)
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
 }
 
 // TestEpollPeerFINThenRST: the peer closes (FIN), then our send meets its
@@ -247,7 +209,10 @@ func TestEpollPeerRST(t *testing.T) {
 		c.Close()
 		waitState(t, "server", s, StateClosed)
 		has(t, "RST", read(t, w, "after the peer's RST"), "EPOLLERR", "EPOLLHUP")
-		read(t, w, "again, nothing new (#2)")
+		// Edge-triggered: the RST's edge was read, and nothing came since.
+		if r := read(t, w, "again, nothing new (#2)"); len(r.Names) != 0 || r.String() != PollNone {
+			t.Errorf("read after the RST's edge = %s, want nothing new", r)
+		}
 	})
 }
 
@@ -305,11 +270,7 @@ func startRecvT(t *testing.T, s *Socket) *AsyncRecv {
 	if err != nil {
 		t.Fatalf("StartRecv: %v", err)
 	}
-	t.Cleanup(func() {
-		if err := a.Close(); err != nil {
-			t.Errorf("AsyncRecv.Close: %v", err)
-		}
-	})
+	closeAtEnd(t, "AsyncRecv", a)
 	return a
 }
 
@@ -334,71 +295,60 @@ func wantPending(t *testing.T, a *AsyncRecv) {
 	}
 }
 
-func TestUringRecvData(t *testing.T) {
-	families(t, func(t *testing.T, f Family) {
-		noLeaks(t)
-		c, s := loopPair(t, f)
-		a := startRecvT(t, s)
-		wantPending(t, a)
-		c.Send([]byte("hello"))
-		got := waitDone(t, a, "after the peer's send")
-		if got.Outcome() != (Outcome{Class: schema.ClassData, N: 5}) {
-			t.Errorf("completion %s, want data 5", got.Outcome())
-		}
-		if again := a.Wait(0); again != got {
-			t.Errorf("second Wait %+v, first %+v", again, got)
-		}
-		if err := a.Cancel(); err != nil {
-			t.Errorf("Cancel after completion: %v", err)
-		}
-	})
-}
-
-func TestUringRecvFIN(t *testing.T) {
-	families(t, func(t *testing.T, f Family) {
-		noLeaks(t)
-		c, s := loopPair(t, f)
-		a := startRecvT(t, s)
-		wantPending(t, a)
-		c.Close()
-		if got := waitDone(t, a, "after the peer's FIN").Outcome(); got != (Outcome{Class: schema.ClassEOF}) {
-			t.Errorf("completion %s, want eof (res 0)", got)
-		}
-	})
-}
-
-func TestUringRecvRST(t *testing.T) {
-	families(t, func(t *testing.T, f Family) {
-		noLeaks(t)
-		c, s := loopPair(t, f)
-		a := startRecvT(t, s)
-		wantPending(t, a)
-		c.SetLinger(true, 0)
-		c.Close()
-		got := waitDone(t, a, "after the peer's RST").Outcome()
-		if want := (Outcome{Class: schema.ClassReset, Errno: "ECONNRESET", Code: int(unix.ECONNRESET)}); got != want {
-			t.Errorf("completion %s, want %s", got, want)
-		}
-	})
-}
-
-func TestUringCancel(t *testing.T) {
-	families(t, func(t *testing.T, f Family) {
-		noLeaks(t)
-		_, s := loopPair(t, f)
-		a := startRecvT(t, s)
-		wantPending(t, a)
-		if err := a.Cancel(); err != nil {
-			t.Fatal(err)
-		}
-		got := waitDone(t, a, "after IORING_OP_ASYNC_CANCEL").Outcome()
-		if want := (Outcome{Class: schema.ClassCancelled, Errno: "ECANCELED", Code: int(unix.ECANCELED)}); got != want {
-			t.Errorf("completion %s, want %s", got, want)
-		}
-		if r := a.impl.(*uringRecv); len(r.cancelRes) != 1 || r.cancelRes[0] != 0 {
-			t.Errorf("cancel CQE res %v, want [0] (found and cancelled)", r.cancelRes)
-		}
-	})
+// TestUringRecv: how a pending recv completes on the peer's data, FIN and
+// RST and on IORING_OP_ASYNC_CANCEL, with the completion's outcome
+// asserted: data 5, eof (res 0), -ECONNRESET, -ECANCELED.
+func TestUringRecv(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		act   func(t *testing.T, a *AsyncRecv, peer *Socket)
+		want  Outcome
+		check func(t *testing.T, a *AsyncRecv, got Completion) // after the completion
+	}{
+		{"the peer's send", func(t *testing.T, a *AsyncRecv, peer *Socket) { peer.Send([]byte("hello")) },
+			Outcome{Class: schema.ClassData, N: 5},
+			func(t *testing.T, a *AsyncRecv, got Completion) {
+				if again := a.Wait(0); again != got {
+					t.Errorf("second Wait %+v, first %+v", again, got)
+				}
+				if err := a.Cancel(); err != nil {
+					t.Errorf("Cancel after completion: %v", err)
+				}
+			}},
+		{"the peer's FIN", func(t *testing.T, a *AsyncRecv, peer *Socket) { peer.Close() },
+			Outcome{Class: schema.ClassEOF}, nil},
+		{"the peer's RST", func(t *testing.T, a *AsyncRecv, peer *Socket) {
+			peer.SetLinger(true, 0)
+			peer.Close()
+		}, Outcome{Class: schema.ClassReset, Errno: "ECONNRESET", Code: int(unix.ECONNRESET)}, nil},
+		{"IORING_OP_ASYNC_CANCEL", func(t *testing.T, a *AsyncRecv, peer *Socket) {
+			if err := a.Cancel(); err != nil {
+				t.Fatal(err)
+			}
+		}, Outcome{Class: schema.ClassCancelled, Errno: "ECANCELED", Code: int(unix.ECANCELED)},
+			func(t *testing.T, a *AsyncRecv, got Completion) {
+				if r := a.impl.(*uringRecv); len(r.cancelRes) != 1 || r.cancelRes[0] != 0 {
+					t.Errorf("cancel CQE res %v, want [0] (found and cancelled)", r.cancelRes)
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			families(t, func(t *testing.T, f Family) {
+				noLeaks(t)
+				c, s := loopPair(t, f)
+				a := startRecvT(t, s)
+				wantPending(t, a)
+				tc.act(t, a, c)
+				got := waitDone(t, a, "after "+tc.name)
+				if got.Outcome() != tc.want {
+					t.Errorf("completion %s, want %s", got.Outcome(), tc.want)
+				}
+				if tc.check != nil {
+					tc.check(t, a, got)
+				}
+			})
+		})
+	}
 }
 
 // TestUringOwnShutdown: our own shutdowns with our recv pending. SHUT_RD

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/closematrix/closematrix/schema"
 )
 
 // A Watch read or an AsyncRecv cancelled after Close asks nothing of the OS.
@@ -93,4 +95,95 @@ func readUntil(t *testing.T, w *Watch, bound time.Duration) Ready {
 		}
 		time.Sleep(time.Millisecond) // an event loop's own spin; AFD completions land asynchronously
 	}
+}
+
+// eventAction is one thing the event-loop tests do to a connected pair
+// between registering (or posting a recv on) own and reading what it got.
+// wait: the action raises an event on own to wait for; false where the
+// signal is the peer's (own shutdown), so own is read once.
+type eventAction struct {
+	name string
+	wait bool
+	act  func(t *testing.T, own, peer *Socket)
+}
+
+// The actions the AFD, kqueue and IOCP tests share.
+var (
+	actPeerFIN = eventAction{"peer-fin", true, func(t *testing.T, own, peer *Socket) {
+		expect(t, "peer.shutdown-wr", peer.Shutdown(ShutWR), schema.ClassOK, 0)
+	}}
+	actPeerRST = eventAction{"peer-rst", true, func(t *testing.T, own, peer *Socket) {
+		if err := peer.SetLinger(true, 0); err != nil {
+			t.Fatalf("SetLinger: %v", err)
+		}
+		expect(t, "peer.close (linger 0)", peer.Close(), schema.ClassOK, 0)
+	}}
+	actOwnShutdown = eventAction{"own-shutdown-send", false, func(t *testing.T, own, peer *Socket) {
+		expect(t, "own.shutdown-wr", own.Shutdown(ShutWR), schema.ClassOK, 0)
+		// The signal that the FIN is out: the peer reads its end.
+		t.Logf("peer poll after own shutdown: %v", waitReadable(t, peer, 2*time.Second))
+		t.Logf("peer.recv after own shutdown: %v", peer.Recv(64))
+	}}
+	actOwnClose = eventAction{"own-close", true, func(t *testing.T, own, peer *Socket) {
+		expect(t, "own.close", own.Close(), schema.ClassOK, 0)
+	}}
+)
+
+// playWatch plays each action on a fresh pair from l whose accepted end is
+// watched, and logs what the registration delivered at registration, after
+// the action and right after that. It asserts the harness's facts: the
+// reads return within their bound and say api, and closeWatch (per OS:
+// the handles it held are gone) releases the registration with nothing
+// left outstanding.
+func playWatch(t *testing.T, l *Listener, api string, actions []eventAction, closeWatch func(*testing.T, *Watch)) {
+	const bound = 2 * time.Second
+	before := Outstanding()
+	for _, tc := range actions {
+		t.Run(tc.name, func(t *testing.T) {
+			c, a := pair(t, l)
+			defer c.Close()
+			defer a.Close()
+			w, err := a.Watch()
+			if err != nil {
+				t.Fatalf("Watch: %v", err)
+			}
+			defer func() {
+				closeWatch(t, w)
+				if got := Outstanding(); got != before {
+					t.Errorf("Outstanding() = %d after close; want %d", got, before)
+				}
+			}()
+			t.Logf("events at registration: %v", readUntil(t, w, bound))
+			tc.act(t, a, c)
+			wait := bound
+			if !tc.wait {
+				wait = 0
+			}
+			start := time.Now()
+			got := readUntil(t, w, wait)
+			took := time.Since(start)
+			t.Logf("events after %s: %v (after %v)", tc.name, got, took.Round(time.Microsecond))
+			if took > wait+time.Second {
+				t.Errorf("Read took %v with a bound of %v", took, wait)
+			}
+			if got.API != api {
+				t.Errorf("Ready.API = %q; want %s", got.API, api)
+			}
+			again, err := w.Read()
+			if err != nil {
+				t.Errorf("second Read: %v", err)
+			}
+			t.Logf("events#2 right after: %v", again)
+		})
+	}
+}
+
+// closeAtEnd closes c (a Watch, an AsyncRecv) when the test ends, failing
+// the test if Close fails.
+func closeAtEnd(t *testing.T, what string, c interface{ Close() error }) {
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("%s.Close: %v", what, err)
+		}
+	})
 }

@@ -300,7 +300,7 @@ func ThreadID() int { return threadID() }
 // Linux, /proc/self/task/TID/syscall and stat (in a socket call, asleep);
 // darwin, proc_info(PROC_PIDTHREADID64INFO) pth_run_state TH_STATE_WAITING;
 // Windows, NtQuerySystemInformation(SystemProcessInformation) ThreadState
-// Waiting. Where ThreadSignal says the signal cannot be had, it spends
+// Waiting, not Suspended, with GetThreadIOPendingFlag TRUE. Where ThreadSignal says the signal cannot be had, it spends
 // PostureGrace and reports false.
 func WaitInSyscall(tid int, bound time.Duration) (bool, error) { return waitInSyscall(tid, bound) }
 

@@ -1,12 +1,13 @@
 package probes
 
 import (
-	"errors"
+	"strconv"
 	"testing"
 	"time"
 	"unsafe"
 
 	"github.com/closematrix/closematrix/schema"
+	"golang.org/x/sys/windows"
 )
 
 // These tests drive the Windows probes end to end on loopback. They also run
@@ -32,13 +33,7 @@ func TestLoopbackWindows(t *testing.T) {
 }
 
 func testLoopback(t *testing.T, f Family) {
-	l, err := Listen(f)
-	if errors.Is(err, ErrFamilyUnavailable) {
-		t.Skipf("%s: %v", f, err)
-	}
-	if err != nil {
-		t.Fatalf("Listen(%s): %v", f, err)
-	}
+	l := listen(t, f)
 	defer l.Close()
 	if l.Port() == 0 {
 		t.Fatalf("Listen(%s): port 0", f)
@@ -84,22 +79,6 @@ func testLoopback(t *testing.T, f Family) {
 	expect(t, "client.close", c.Close(), schema.ClassOK, 0)
 }
 
-// pair connects a client to l and accepts it. The connect completes from the
-// backlog, so accept then returns at once.
-func pair(t *testing.T, l *Listener) (client, server *Socket) {
-	t.Helper()
-	c, err := Dial(l.Family(), l.Port())
-	if err != nil {
-		t.Fatalf("Dial: %v", err)
-	}
-	s, err := l.Accept()
-	if err != nil {
-		c.Close()
-		t.Fatalf("Accept: %v", err)
-	}
-	return c, s
-}
-
 // waitPending polls Pending (ioctlsocket FIONREAD) until n bytes are there.
 func waitPending(t *testing.T, s *Socket, n int) {
 	t.Helper()
@@ -116,21 +95,6 @@ func waitPending(t *testing.T, s *Socket, n int) {
 			t.Fatalf("Pending = %d after 5s; want %d", got, n)
 		}
 		time.Sleep(time.Millisecond)
-	}
-}
-
-func expect(t *testing.T, step string, got Outcome, class schema.Class, n int) {
-	t.Helper()
-	if got.Class != class || got.N != n {
-		t.Errorf("%s = %v; want %s (n=%d)", step, got, class, n)
-	}
-}
-
-func expectErr(t *testing.T, step string, got Outcome, class schema.Class, name string, code int) {
-	t.Helper()
-	want := Outcome{Class: class, Errno: name, Code: code}
-	if got != want {
-		t.Errorf("%s = %v; want %v", step, got, want)
 	}
 }
 
@@ -153,5 +117,46 @@ func TestTCPInfoLayout(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("TCP_INFO_v0 %s = %d; want %d", c.field, c.got, c.want)
 		}
+	}
+}
+
+// TestStableSamples: settle's wait for an RST to be processed, faked. The
+// samples are the peer's state and WSAPoll events; the settle ends on two
+// equal samples in a row, not on the first sample (which, read before the
+// RST landed, says ESTABLISHED with nothing pending).
+func TestStableSamples(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		samples []string
+		err     int // the sample at which sampling fails; -1: never
+		want    bool
+		used    int // samples taken
+	}{
+		{"rst-lands", []string{"ESTABLISHED [POLLOUT]", "CLOSED [POLLERR POLLHUP]", "CLOSED [POLLERR POLLHUP]"}, -1, true, 3},
+		{"already-settled", []string{"CLOSE_WAIT [POLLIN POLLOUT]", "CLOSE_WAIT [POLLIN POLLOUT]"}, -1, true, 2},
+		{"never-settles", nil, -1, false, -1},
+		{"sample-fails", []string{"ESTABLISHED [POLLOUT]"}, 1, false, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n := 0
+			sample := func() (string, error) {
+				defer func() { n++ }()
+				if n == c.err {
+					return "", windows.WSAENOTSOCK
+				}
+				if c.samples == nil {
+					return strconv.Itoa(n), nil // a change every time
+				}
+				return c.samples[min(n, len(c.samples)-1)], nil
+			}
+			start := time.Now()
+			got := stableSamples(sample, time.Millisecond, start.Add(50*time.Millisecond))
+			if got != c.want || (c.used >= 0 && n != c.used) {
+				t.Errorf("stableSamples = %v after %d samples; want %v after %d", got, n, c.want, c.used)
+			}
+			if took := time.Since(start); took > time.Second {
+				t.Errorf("stableSamples took %v", took)
+			}
+		})
 	}
 }

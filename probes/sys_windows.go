@@ -284,6 +284,15 @@ func threadID() int { return int(windows.GetCurrentThreadId()) }
 // sent bytes not yet acknowledged, is 0. Where the ioctl fails (Windows before
 // 10 1703; Wine 8 answers WSAEOPNOTSUPP) there is no signal: it spends
 // SettleGrace and reports false.
+//
+// Then it waits for what this socket has received to be processed: nothing
+// on Windows says that an RST (after an abort, a close with unread data, a
+// kill) has reached this end (there is no LoopbackIdle here), and an RST is
+// in no send queue to watch. So the socket's TCPSTATE and WSAPoll events
+// are sampled until two samples settleGap apart agree, within the bound:
+// a segment being processed between them shows as a change. Settle does
+// not know which action came before, so every settle of an open socket
+// pays one gap.
 func settle(fd windows.Handle, bound time.Duration) bool {
 	deadline := time.Now().Add(bound)
 	for {
@@ -293,12 +302,54 @@ func settle(fd windows.Handle, bound time.Duration) bool {
 			return false
 		}
 		if ti.BytesInFlight == 0 {
-			return true
+			break
 		}
 		if time.Now().After(deadline) {
 			return false
 		}
 		time.Sleep(50 * time.Microsecond)
+	}
+	return stableSamples(func() (string, error) { return settleSample(fd) }, settleGap, deadline)
+}
+
+// settleGap is the spacing of settle's two agreeing samples: a loopback
+// segment is processed within microseconds of its sending.
+const settleGap = time.Millisecond
+
+// settleSample is one sample for settle: TCP_INFO_v0's State and the
+// WSAPoll events (POLLRDNORM|POLLWRNORM asked; POLLERR, POLLHUP always).
+func settleSample(fd windows.Handle) (string, error) {
+	ti, err := tcpInfo(fd)
+	if err != nil {
+		return "", err
+	}
+	ev, err := pollEvents(fd)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s %v", tcpStateName(ti.State), ev), nil
+}
+
+// stableSamples samples until two samples gap apart are equal (true), a
+// sample fails or the deadline passes (false).
+func stableSamples(sample func() (string, error), gap time.Duration, deadline time.Time) bool {
+	prev, err := sample()
+	if err != nil {
+		return false
+	}
+	for {
+		if time.Now().Add(gap).After(deadline) {
+			return false
+		}
+		time.Sleep(gap)
+		cur, err := sample()
+		if err != nil {
+			return false
+		}
+		if cur == prev {
+			return true
+		}
+		prev = cur
 	}
 }
 

@@ -91,7 +91,20 @@ const (
 	kThreadWaiting = 5
 	// KTHREAD_STATE Running.
 	kThreadRunning = 2
+	// KWAIT_REASON Suspended (System.Diagnostics.ThreadWaitReason.Suspended
+	// = 5): a thread stopped by SuspendThread, as the Go runtime stops a
+	// thread to preempt it (runtime/os_windows.go, preemptM), whatever it
+	// was doing.
+	kWaitSuspended = 5
 )
+
+// ntInCall reports whether a thread's state says it is blocked in an I/O
+// call: Waiting, not for a suspension, with an I/O request pending
+// (GetThreadIOPendingFlag). Waiting alone cannot tell the call from a
+// thread the Go runtime parks: both wait as UserRequest (6).
+func ntInCall(t ntThread, ioPending bool) bool {
+	return t.State == kThreadWaiting && t.WaitReason != kWaitSuspended && ioPending
+}
 
 // ntThread is one thread's state in a SystemProcessInformation answer.
 type ntThread struct {

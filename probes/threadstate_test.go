@@ -118,3 +118,27 @@ func TestFindNtThread(t *testing.T) {
 		t.Error("NextEntryOffset past the end: no error")
 	}
 }
+
+// TestNtInCall: Windows' posture signal from fixture states. A parked Go
+// thread and a thread in the call both read Waiting / UserRequest; only
+// the I/O pending flag tells them apart, and a suspended thread (the
+// runtime's preemption) is in no call whatever its flag says.
+func TestNtInCall(t *testing.T) {
+	const userRequest = 6
+	for _, c := range []struct {
+		name    string
+		t       ntThread
+		pending bool
+		want    bool
+	}{
+		{"blocked in WSARecv", ntThread{State: kThreadWaiting, WaitReason: userRequest}, true, true},
+		{"parked Go thread", ntThread{State: kThreadWaiting, WaitReason: userRequest}, false, false},
+		{"suspended by the runtime", ntThread{State: kThreadWaiting, WaitReason: kWaitSuspended}, true, false},
+		{"running", ntThread{State: kThreadRunning}, true, false},
+		{"Wine's Initialized", ntThread{State: 0}, false, false},
+	} {
+		if got := ntInCall(c.t, c.pending); got != c.want {
+			t.Errorf("%s: ntInCall(%+v, %v) = %v; want %v", c.name, c.t, c.pending, got, c.want)
+		}
+	}
+}

@@ -66,3 +66,24 @@ func TestThreadSignal(t *testing.T) {
 	c.Close()
 	<-done
 }
+
+// TestThreadSignalControls runs threadSignal's two controls on their own
+// (under Wine threadSignal stops before them, at the asking thread's
+// state): each returns within its bound and leaves its threads and
+// sockets behind it ended. What they say is logged.
+func TestThreadSignalControls(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		f    func() error
+	}{
+		{"blocked WSARecv (positive)", controlBlockedRecv},
+		{"WaitForSingleObject (negative)", controlParked},
+	} {
+		start := time.Now()
+		err := c.f()
+		t.Logf("%s: %v (after %v)", c.name, err, time.Since(start).Round(time.Millisecond))
+		if took := time.Since(start); took > 3*time.Second {
+			t.Errorf("%s took %v", c.name, took)
+		}
+	}
+}

@@ -125,6 +125,11 @@ type Completion struct {
 	// operation (IOCP only): WSAECONNRESET 10054 where GQCS said 64.
 	WSA     string `json:"wsa,omitempty"`
 	WSACode int    `json:"wsa_code,omitempty"`
+	// NTStatus and NTStatusCode: the completion's raw NTSTATUS, the
+	// OVERLAPPED's Internal (IOCP only; ntstatus.h name): what the class
+	// comes from, since the Win32 code above folds several into one.
+	NTStatus     string `json:"ntstatus,omitempty"`
+	NTStatusCode uint32 `json:"ntstatus_code,omitempty"`
 }
 
 // Text is what a cell adds to the outcome for a completion: the second
