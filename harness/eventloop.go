@@ -233,10 +233,12 @@ func (p *play) pendingStep(Step) observation {
 	c := p.awaitPending()
 	o := observation{outcome: c.Outcome()}
 	if c.Done {
-		o.completion = &schema.Completion{API: c.API, Done: c.Done, N: c.N, Errno: c.Errno, Code: c.Code, WSA: c.WSA, WSACode: c.WSACode}
+		o.completion = &schema.Completion{API: c.API, Done: c.Done, N: c.N, Errno: c.Errno, Code: c.Code, WSA: c.WSA, WSACode: c.WSACode,
+			NTStatus: c.NTStatus, NTStatusCode: c.NTStatusCode}
+		o.note = c.Note // why a code is missing (no WSA code once the socket was closed)
 	}
 	if err := p.pending.cancelErr; err != nil {
-		o.note = "the cancel returned: " + err.Error()
+		o.note = join(o.note, "the cancel returned: "+err.Error())
 	}
 	return o
 }
