@@ -8,9 +8,14 @@
 #   writes  out/results/<label>.json   the result file (schema 2), with
 #                                      platform.runner = RUNNER, platform.view
 #                                      = raw
-#           out/results/<label>-gonet.json   the same through Go's net package
-#                                      (platform.view = gonet)
-#           out/junit-<label>[-gonet].xml    Ginkgo's JUnit reports
+#           out/results/<label>-<view>.json  the same through each other view:
+#                                      gonet (Go's net package), python,
+#                                      asyncio, node (the runtime agents;
+#                                      platform.view = the view); a view
+#                                      whose runtime is not on this image is
+#                                      a file of skipped scenarios that says
+#                                      so, not a failed job
+#           out/junit-<label>[-<view>].xml   Ginkgo's JUnit reports
 #
 # In GitHub Actions it also writes label=<label> to $GITHUB_OUTPUT (first, so
 # that the upload steps have it even when the suite fails) and adds
@@ -60,11 +65,12 @@ fi
 
 echo "ci-suite: label $label, runner ${runner:-(none)}, $(go version)"
 status=0
-# Two views: raw sockets (the OS's answers) under <label>, and Go's net
-# package (what a Go program gets) under <label>-gonet. The suite records
-# the view as platform.view (-closematrix.view), which is what the matrix
-# files the column by; the suffix names the file.
-for view in raw gonet; do
+# The views: raw sockets (the OS's answers) under <label>, then Go's net
+# package and the runtime agents (what a Go, Python, asyncio or Node program
+# gets) under <label>-<view>. The suite records the view as platform.view
+# (-closematrix.view), which is what the matrix files the column by; the
+# suffix names the file. CLOSEMATRIX_VIEWS overrides the list.
+for view in ${CLOSEMATRIX_VIEWS:-raw gonet python asyncio node}; do
 	l=$label
 	[ "$view" = raw ] || l=$label-$view
 	rm -f "out/results/$l.json" "out/junit-$l.xml"
