@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/closematrix/closematrix/probes"
@@ -52,10 +53,17 @@ func (callsOnly) Dial(f probes.Family, port int) (Endpoint, error) {
 // what the raw view records for the same steps: the table, by 4-tuple, is
 // the default observer a runtime view gets.
 func TestTableObserver(t *testing.T) {
-	if _, err := probes.LookupState(probes.Conn4{}); err != nil && err == probes.ErrUnsupported {
+	if _, err := probes.LookupState(probes.Conn4{}); errors.Is(err, probes.ErrUnsupported) {
 		t.Skip("no system TCP table here")
 	}
 	want := map[string]bool{"v4/close/orderly-release": true, "v4/close/unread-at-peer": true, "v4/close/unread-at-actor": true}
+	if _, err := probes.ConnFlight(probes.Conn4{}); errors.Is(err, probes.ErrUnsupported) {
+		// The table shows no queues here (Windows: GetTcpTable2 has none),
+		// so the unread setups cannot be seen through it: a view without
+		// its own Pending skips them with that reason.
+		delete(want, "v4/close/unread-at-peer")
+		delete(want, "v4/close/unread-at-actor")
+	}
 	played := 0
 	for _, sc := range Catalogue() {
 		if !want[sc.ID] {
