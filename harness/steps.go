@@ -105,6 +105,9 @@ func (p *play) countersStep(Step) observation {
 // capture follows the actor's 4-tuple: what the actor sent is FromLocal,
 // what the peer sent comes back to it.
 func (p *play) wireStep(st Step) observation {
+	if p.captureSkip != "" {
+		return observation{skipped: p.captureSkip}
+	}
 	all, err := p.capture.Packets()
 	p.stats.WireAt = append(p.stats.WireAt, time.Now())
 	if err != nil {
