@@ -15,8 +15,9 @@ import (
 // read the way epoll, kqueue and AFD poll users read it, and an asynchronous
 // recv outstanding on a completion API (io_uring, IOCP). The portable types
 // live here; each OS supplies watchSocket and startRecv in sibling files
-// (eventloop_linux.go, eventloop_windows.go, eventloop_kqueue.go,
-// eventloop_other.go).
+// (eventloop_linux.go, eventloop_windows.go, eventloop_kqueue.go; where they
+// are missing, eventloop_nowatch.go and eventloop_nocompletion.go report
+// ErrUnsupported).
 
 // ErrAsyncUnavailable wraps the reason an OS that has the API refused it
 // here (a kernel without io_uring, a seccomp profile that blocks it, an AFD

@@ -13,9 +13,8 @@ import (
 )
 
 // These tests have not run here (Linux): they compile and vet for darwin
-// and FreeBSD (GOOS=darwin go test -c), and run on a macOS runner. On
-// FreeBSD the socket probes are stubs today (sys_other.go), so the
-// end-to-end test skips there.
+// and FreeBSD (GOOS=darwin go test -c), and run on a macOS runner and in
+// the matrix's FreeBSD VM.
 //
 // What the man pages and mio's history lead one to look for (not asserted:
 // the cells record what the OS does):
