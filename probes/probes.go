@@ -375,3 +375,11 @@ func (l *Listener) AcceptOutcome() (*Socket, Outcome) {
 // CloseOutcome wraps close(2) / closesocket on the listening socket and
 // classifies its result.
 func (l *Listener) CloseOutcome() Outcome { return okOrErr(l.Close()) }
+
+// PlatformNotes are this system's settings that change what some cells show,
+// by name (a sysctl name on FreeBSD) with their value as read, or
+// "unreadable: why". Empty where none is known. On FreeBSD:
+// net.inet.tcp.nolocaltimewait (1, the default since 14.0: no TIME_WAIT on
+// loopback, so the orderly-release cells read none) and net.isr.numthreads
+// (Settle's loopback barrier assumes one netisr workstream).
+func PlatformNotes() map[string]string { return platformNotes() }
