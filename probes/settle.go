@@ -23,11 +23,12 @@ import (
 //
 //   - Both ends' entries in the system's table have left the states that
 //     end when an ACK arrives (transient: SYN_SENT, SYN_RECEIVED,
-//     FIN_WAIT_1, CLOSING, LAST_ACK; RFC 793 §3.2, figure 6). Every other
-//     state waits for the application (ESTABLISHED, CLOSE_WAIT, FIN_WAIT_2),
-//     for a timer (TIME_WAIT) or is final (none), so it does not change by
-//     itself within the settle. Both ends are on this host, so the
-//     connection's 4-tuple and its reverse find them, whichever end asks.
+//     FIN_WAIT_1, CLOSING, LAST_ACK; RFC 793 §3.2, figure 6): an end in one
+//     of them has sent something whose answer is still on its way. Every
+//     other state waits for the application or the other end (ESTABLISHED,
+//     CLOSE_WAIT, FIN_WAIT_2), for a timer (TIME_WAIT) or is final (none).
+//     Both ends are on this host, so the connection's 4-tuple and its
+//     reverse find them, whichever end asks.
 //   - Then a barrier: a datagram sent over loopback in the connection's
 //     family, and received. Both input paths are FIFO, so its arrival proves
 //     that everything queued before it — the action's FIN or RST — has been
