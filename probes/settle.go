@@ -59,11 +59,17 @@ func reverse(c Conn4) Conn4 { return Conn4{Local: c.Remote, Remote: c.Local} }
 
 // settle waits, up to bound, until c has settled (see above). It reports
 // false when the bound ran out first, the table could not be read or the
-// barrier did not pass: "not settled", never a guess.
+// barrier did not pass: "not settled", never a guess. Without a table (a
+// filtered pcblist, say) the barrier is still passed, once: it alone says
+// that an RST has landed, though not that an ACK has.
 func (e endsSettler) settle(c Conn4, bound time.Duration) bool {
 	deadline := time.Now().Add(bound)
 	for {
-		before, ok := e.steady(c, deadline)
+		before, ok, err := e.steady(c, deadline)
+		if err != nil {
+			e.barrier(c, time.Until(deadline))
+			return false
+		}
 		if !ok {
 			return false
 		}
@@ -84,19 +90,20 @@ func (e endsSettler) settle(c Conn4, bound time.Duration) bool {
 }
 
 // steady waits until neither end is in a transient state and returns both
-// states; false if the table cannot be read or the deadline passes first.
-func (e endsSettler) steady(c Conn4, deadline time.Time) ([2]string, bool) {
+// states; false if the deadline passes first, the error if the table cannot
+// be read.
+func (e endsSettler) steady(c Conn4, deadline time.Time) ([2]string, bool, error) {
 	pause := e.poll
 	for {
 		l, r, err := e.lookup(c)
 		if err != nil {
-			return [2]string{}, false
+			return [2]string{}, false, err
 		}
 		if !transient[l] && !transient[r] {
-			return [2]string{l, r}, true
+			return [2]string{l, r}, true, nil
 		}
 		if time.Now().After(deadline) {
-			return [2]string{}, false
+			return [2]string{}, false, nil
 		}
 		time.Sleep(min(pause, max(time.Until(deadline), 0)))
 		pause = min(2*pause, e.pollMax)
