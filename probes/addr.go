@@ -10,8 +10,9 @@ import (
 // Sockets on a given address, for the network scenarios: their two ends live
 // in two network namespaces and use the addresses of the link between them
 // instead of loopback. The portable part is here; bindListenAddr,
-// connectAddr and setUserTimeout are per OS (addr_linux.go; addr_other.go
-// reports ErrUnsupported, as no other OS has a caller for them yet).
+// connectAddr and setUserTimeout are per OS (sys_unix.go and addr_linux.go;
+// addr_nobindaddr.go and addr_nousertimeout.go report ErrUnsupported where
+// they are missing, as no other OS has a caller for them yet).
 
 // ErrWildcard is returned for an unspecified address (0.0.0.0, ::):
 // closematrix binds and connects to one address, never to every address of

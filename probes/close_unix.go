@@ -1,4 +1,4 @@
-//go:build linux || darwin
+//go:build linux || darwin || freebsd
 
 package probes
 
@@ -21,9 +21,12 @@ import (
 // the child replaces its memory, a moment before the child closes its
 // close-on-exec descriptors (fs/exec.c, begin_new_exec: exec_mmap, then
 // do_close_on_exec), so the close also waits, under the lock, until no
-// child still holds a copy (waitChildCopies). A close that may block for its linger
-// time (SO_LINGER on, seconds > 0) takes no lock: it would hold up every
-// process start meanwhile.
+// child still holds a copy (waitChildCopies). Where processes start with
+// fork, not vfork (darwin, FreeBSD), the lock is let go when fork returns,
+// before the exec, and no child's table can be read: the close is ordered
+// against the fork only (close_noproc.go says what remains). A close that may
+// block for its linger time (SO_LINGER on, seconds > 0) takes no lock: it
+// would hold up every process start meanwhile.
 func closeSocket(fd int) error {
 	if l, err := unix.GetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER); err == nil && l.Onoff != 0 && l.Linger > 0 {
 		return closeFD(fd)

@@ -16,7 +16,8 @@ import (
 // recv outstanding on a completion API (io_uring, IOCP). The portable types
 // live here; each OS supplies watchSocket and startRecv in sibling files
 // (eventloop_linux.go and uring_linux.go; afd_windows.go and iocp_windows.go,
-// on nt_windows.go; eventloop_kqueue.go; eventloop_other.go).
+// on nt_windows.go; eventloop_kqueue.go; where they are missing,
+// eventloop_nowatch.go and eventloop_nocompletion.go report ErrUnsupported).
 
 // ErrAsyncUnavailable wraps the reason an OS that has the API refused it
 // here (a kernel without io_uring, a seccomp profile that blocks it, an AFD
@@ -42,10 +43,26 @@ type KEvent struct {
 	Filter string   // EVFILT_READ, EVFILT_WRITE
 	Flags  []string // EV_EOF, EV_ERROR, sorted
 	Fflags string   // errno name of fflags, "" when zero
-	Data   int64
+	// Data is the number the kernel delivered. The cell (Ready.String)
+	// writes EVFILT_WRITE's only as data>0 or data=0: it is the send
+	// buffer's free space (FreeBSD sys/kern/uipc_socket.c, filt_sowrite:
+	// kn_data = sbspace(&so->so_snd); xnu bsd/kern/uipc_socket.c,
+	// filt_sowrite_common: sbspace), which autosized buffers make differ
+	// between images and runs, while what a loop does with it — write or
+	// wait — is whether it is 0. EVFILT_READ's data, the bytes a read
+	// would return, is the scenario's own and stays a number.
+	Data int64
 }
 
-// String is the cell text: "EPOLLIN|EPOLLOUT", "EVFILT_READ[EV_EOF fflags=ECONNRESET data=0] EVFILT_WRITE[data=8192]",
+// dataField is k's data as the cell writes it (see KEvent.Data).
+func (k KEvent) dataField() string {
+	if k.Filter == "EVFILT_WRITE" && k.Data > 0 {
+		return "data>0"
+	}
+	return fmt.Sprintf("data=%d", k.Data)
+}
+
+// String is the cell text: "EPOLLIN|EPOLLOUT", "EVFILT_READ[EV_EOF fflags=ECONNRESET data=0] EVFILT_WRITE[data>0]",
 // or "none" when nothing was delivered.
 func (r Ready) String() string {
 	if len(r.Filters) > 0 {
@@ -55,7 +72,7 @@ func (r Ready) String() string {
 			if f.Fflags != "" {
 				fields = append(fields, "fflags="+f.Fflags)
 			}
-			fields = append(fields, fmt.Sprintf("data=%d", f.Data))
+			fields = append(fields, f.dataField())
 			parts = append(parts, f.Filter+"["+strings.Join(fields, " ")+"]")
 		}
 		return strings.Join(parts, " ")

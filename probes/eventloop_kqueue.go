@@ -167,10 +167,11 @@ func filterRank(name string) int {
 	return 2
 }
 
-// kqErrnoName names fflags as an errno (unix.ErrnoName, <sys/errno.h>), or
-// by its number where the table has no name.
+// kqErrnoName names fflags as an errno by the steps' own naming (errnoName,
+// classify_unix.go: EAGAIN for FreeBSD's 35, which x/sys calls EWOULDBLOCK),
+// or by its number where the table has no name.
 func kqErrnoName(v uint32) string {
-	if name := unix.ErrnoName(unix.Errno(v)); name != "" {
+	if name := errnoName(unix.Errno(v)); name != "" {
 		return name
 	}
 	return "errno " + strconv.FormatUint(uint64(v), 10)

@@ -187,3 +187,22 @@ func closeAtEnd(t *testing.T, what string, c interface{ Close() error }) {
 		}
 	})
 }
+
+// TestReadyStringKqueueData: EVFILT_WRITE's data (sbspace of the send
+// buffer, which autosizing varies) is written only as >0 or 0; EVFILT_READ's
+// stays a number.
+func TestReadyStringKqueueData(t *testing.T) {
+	for _, c := range []struct {
+		filters []KEvent
+		want    string
+	}{
+		{[]KEvent{{Filter: "EVFILT_WRITE", Data: 146988}}, "EVFILT_WRITE[data>0]"},
+		{[]KEvent{{Filter: "EVFILT_WRITE", Data: 8192}}, "EVFILT_WRITE[data>0]"},
+		{[]KEvent{{Filter: "EVFILT_WRITE", Flags: []string{"EV_EOF"}}}, "EVFILT_WRITE[EV_EOF data=0]"},
+		{[]KEvent{{Filter: "EVFILT_READ", Data: 5}, {Filter: "EVFILT_WRITE", Data: 1}}, "EVFILT_READ[data=5] EVFILT_WRITE[data>0]"},
+	} {
+		if got := (Ready{API: "kqueue", Filters: c.filters}).String(); got != c.want {
+			t.Errorf("String() = %q, want %q", got, c.want)
+		}
+	}
+}

@@ -20,9 +20,10 @@ func FDPending(fd uintptr) (int, error) { return pending(sysfd(fd)) }
 
 // FDSettle waits, up to bound, until fd has no sent data left
 // unacknowledged: TCP_INFO tcpi_unacked (Linux), TCP_CONNECTION_INFO
-// (darwin), SIO_TCP_INFO BytesInFlight (Windows). It reports whether that
-// signal said so (see Socket.Settle).
-func FDSettle(fd uintptr, bound time.Duration) bool { return settle(sysfd(fd), bound) }
+// (darwin), SIO_TCP_INFO BytesInFlight (Windows); on darwin and FreeBSD
+// also both ends' table entries and a loopback barrier, by fd's 4-tuple
+// (settle.go). It reports whether that signal said so (see Socket.Settle).
+func FDSettle(fd uintptr, bound time.Duration) bool { return settleFD(sysfd(fd), bound) }
 
 // FDState is fd's live TCP state, from TCP_INFO (Linux), TCP_CONNECTION_INFO
 // (darwin) or SIO_TCP_INFO (Windows), as an RFC 793 name. For a connection
@@ -45,9 +46,10 @@ func FDConn(fd uintptr) (Conn4, error) { return sockConn(sysfd(fd)) }
 
 // SettleState waits, up to bound, until the table entry of connection c
 // (/proc/net/tcp, pcblist_n, GetTcpTable2) has left the states that await an
-// ACK: what Socket.Settle does for a socket already closed. It reports
+// ACK: what Socket.Settle does for a socket already closed (on darwin and
+// FreeBSD both ends' entries and a loopback barrier, settle.go). It reports
 // whether the table said so.
-func SettleState(c Conn4, bound time.Duration) bool { return settleState(c, bound) }
+func SettleState(c Conn4, bound time.Duration) bool { return settleConn(c, bound) }
 
 // ClassifyErrno finds the platform error number inside err (errors.As to
 // unix.Errno or windows.Errno, both syscall.Errno) and returns its class, its

@@ -174,5 +174,6 @@ func settleState(c Conn4, bound time.Duration) bool {
 
 // SettleConn waits, up to bound, until a connection's table entry leaves the
 // states that await an ACK: how a socket that is not ours (another
-// process's, already gone) settles.
-func SettleConn(c Conn4, bound time.Duration) bool { return settleState(c, bound) }
+// process's, already gone) settles. On darwin and FreeBSD it waits for both
+// ends' entries and a loopback barrier (settle.go).
+func SettleConn(c Conn4, bound time.Duration) bool { return settleConn(c, bound) }

@@ -282,13 +282,17 @@ func (s *Socket) Pending() (int, error) {
 // Settle waits, up to bound, until the socket has no sent data left
 // unacknowledged, so that the reaction of the other end (ACK or RST) has been
 // processed before the next observation. For a closed socket it waits until
-// the connection's table entry leaves the states that await an ACK. It reports whether a signal said so
-// (true) or the platform has none and a grace period was spent (false).
+// the connection's table entry leaves the states that await an ACK. On
+// darwin and FreeBSD, where loopback delivery is asynchronous, it then also
+// waits until neither end's entry is in such a state and a loopback barrier
+// has passed (settle.go). It reports whether a signal said so (true) or the
+// platform has none and a grace period was spent, or the bound ran out
+// (false).
 func (s *Socket) Settle(bound time.Duration) bool {
 	if s.Closed() {
-		return settleState(s.conn, bound)
+		return settleConn(s.conn, bound)
 	}
-	return settle(s.fd, bound)
+	return settleOpen(s.fd, s.conn, bound)
 }
 
 // ThreadID is the calling OS thread's id, for WaitInSyscall. The caller must
@@ -371,3 +375,11 @@ func (l *Listener) AcceptOutcome() (*Socket, Outcome) {
 // CloseOutcome wraps close(2) / closesocket on the listening socket and
 // classifies its result.
 func (l *Listener) CloseOutcome() Outcome { return okOrErr(l.Close()) }
+
+// PlatformNotes are this system's settings that change what some cells show,
+// by name (a sysctl name on FreeBSD) with their value as read, or
+// "unreadable: why". Empty where none is known. On FreeBSD:
+// net.inet.tcp.nolocaltimewait (1, the default since 14.0: no TIME_WAIT on
+// loopback, so the orderly-release cells read none) and net.isr.numthreads
+// (Settle's loopback barrier assumes one netisr workstream).
+func PlatformNotes() map[string]string { return platformNotes() }

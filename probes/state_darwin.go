@@ -55,21 +55,35 @@ const pcblistName = "net.inet.tcp.pcblist_n"
 // still lists this process's orphaned connections is not known here: on such
 // a system a "none" for a closed socket is suspect.
 func lookupState(c Conn4) (string, error) {
-	b, err := pcblist()
+	st, err := lookupStates(c)
 	if err != nil {
 		return "", err
+	}
+	return st[0], nil
+}
+
+// lookupStates finds every 4-tuple of cs in one read of the table (see
+// lookupState): both ends of a connection, as settle_bsd.go asks.
+func lookupStates(cs ...Conn4) ([]string, error) {
+	b, err := pcblist()
+	if err != nil {
+		return nil, err
 	}
 	conns, err := parsePcblistN(b)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if len(conns) == 0 {
-		return "", fmt.Errorf("%w: sysctl %s lists no TCP connection at all", ErrStateUnavailable, pcblistName)
+		return nil, fmt.Errorf("%w: sysctl %s lists no TCP connection at all", ErrStateUnavailable, pcblistName)
 	}
-	if st, ok := findPcb(conns, c); ok {
-		return stateName(st), nil
+	states := make([]string, len(cs))
+	for i, c := range cs {
+		states[i] = StateNone
+		if st, ok := findPcb(conns, c); ok {
+			states[i] = stateName(st)
+		}
 	}
-	return StateNone, nil
+	return states, nil
 }
 
 // pcblist reads the sysctl. unix.SysctlRaw asks for the size, then copies;

@@ -46,8 +46,12 @@ func threadRunState(tid int) (int32, error) {
 	return parseProcThreadInfo(buf[:], int(n))
 }
 
-// threadSignal says, once per process, whether proc_info answers for our
-// threads here: the asking thread must read as not waiting.
+// threadSignal says, once per process, whether TH_STATE_WAITING can be
+// trusted here: proc_info answers for our threads, the asking thread reads
+// as not waiting, and the positive control passes — a thread blocked in
+// read(2) on a pipe reads WAITING, held (threadwait.go). Otherwise a posture
+// rests on PostureGrace, and the harness notes why on the steps that depend
+// on it.
 var threadSignal = sync.OnceValue(func() error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -62,33 +66,28 @@ var threadSignal = sync.OnceValue(func() error {
 	if st == thStateWaiting {
 		return fmt.Errorf("the asking thread itself reads TH_STATE_WAITING")
 	}
-	return nil
+	return positiveControl(pipeBlockedThread, threadWaiting)
 })
 
-// waitInSyscall polls the thread's run state until it is TH_STATE_WAITING:
-// asleep in the kernel, as a recv, send or accept that blocks is. It reports
-// false, having spent PostureGrace, only where proc_info cannot answer
-// (threadSignal). Polling backs off from 50 µs to 1 ms: each call
-// takes the process's thread list lock.
+// threadWaiting reads whether thread tid is TH_STATE_WAITING, and its
+// pth_run_state for the error of a wait that ran out.
+func threadWaiting(tid int) (bool, string, error) {
+	st, err := threadRunState(tid)
+	if err != nil {
+		return false, "", err
+	}
+	return st == thStateWaiting, fmt.Sprintf("thread %d pth_run_state %d", tid, st), nil
+}
+
+// waitInSyscall waits until the thread is TH_STATE_WAITING and stays so for
+// waitingGap (two reads at least that far apart, awaitSustained): asleep in
+// the kernel, as a recv, send or accept that blocks is, and not merely
+// parked by the Go runtime for a moment. It reports false, having spent
+// PostureGrace, only where the signal cannot be trusted (threadSignal).
 func waitInSyscall(tid int, bound time.Duration) (bool, error) {
 	if tid == 0 || threadSignal() != nil {
 		time.Sleep(PostureGrace)
 		return false, nil
 	}
-	deadline := time.Now().Add(bound)
-	pause := 50 * time.Microsecond
-	for {
-		st, err := threadRunState(tid)
-		if err != nil {
-			return false, err
-		}
-		if st == thStateWaiting {
-			return true, nil
-		}
-		if time.Now().After(deadline) {
-			return false, fmt.Errorf("thread %d not waiting after %v: pth_run_state %d", tid, bound, st)
-		}
-		time.Sleep(pause)
-		pause = min(2*pause, time.Millisecond)
-	}
+	return awaitSustained(func() (bool, string, error) { return threadWaiting(tid) }, waitingGap, bound)
 }

@@ -46,7 +46,14 @@ import (
 //   - inp_vflag: INP_IPV4 0x1, INP_IPV6 0x2 (in_pcb.h).
 //
 // The lengths in the answer must be these, or the parser refuses rather than
-// misreads: a release that moves the layout changes xt_len or xi_len.
+// misreads: a release that moves the layout changes xt_len or xi_len. One
+// exception, as netstat reads it (it never looks at xi_len): tcp_pcblist
+// writes the syncache's entries first (syncache_pcblist, called before the
+// PCB walk), each a zeroed struct xtcpcb with xt_len, inp_vflag, inp_inc and
+// t_state = TCPS_SYN_RECEIVED filled in and xi_len never set
+// (sys/netinet/tcp_syncache.c, syncache_pcblist). A record whose xi_len is 0
+// is read as such an entry when its t_state is SYN_RECEIVED, and refused
+// otherwise.
 const (
 	xinpgenLen = 64  // sizeof(struct xinpgen)
 	xtcpcbLen  = 744 // sizeof(struct xtcpcb)
@@ -62,6 +69,10 @@ const (
 	incLport = 6  // in_conninfo.inc_ie.ie_lport
 	incFaddr = 8  // in_conninfo.inc_ie.ie_dependfaddr
 	incLaddr = 24 // in_conninfo.inc_ie.ie_dependladdr
+
+	// tcpsSynReceived is TCPS_SYN_RECEIVED (sys/netinet/tcp_fsm.h), the
+	// state of every syncache entry.
+	tcpsSynReceived = 3
 )
 
 // fbsdLE: the structures are in the host's byte order, and FreeBSD's
@@ -92,14 +103,18 @@ func parseXtcpcbList(b []byte) ([]pcbConn, error) {
 		rec := b[off : off+n]
 		off += n
 		inp := rec[xtInp:]
-		if il := fbsdLE.Uint64(inp); il != xinpcbLen {
-			return nil, fmt.Errorf("pcblist: xi_len %d, want %d", il, xinpcbLen)
+		state := int32(fbsdLE.Uint32(rec[xtTState:]))
+		switch il := fbsdLE.Uint64(inp); {
+		case il == 0 && state == tcpsSynReceived:
+			// A syncache entry (see syncacheEntry).
+		case il != xinpcbLen:
+			return nil, fmt.Errorf("pcblist: xi_len %d (t_state %d), want %d, or 0 in SYN_RECEIVED", il, state, xinpcbLen)
 		}
 		local, remote, ok := xinpcbAddrs(inp)
 		if !ok {
 			continue
 		}
-		conns = append(conns, pcbConn{Local: local, Remote: remote, State: int32(fbsdLE.Uint32(rec[xtTState:]))})
+		conns = append(conns, pcbConn{Local: local, Remote: remote, State: state})
 	}
 	return conns, nil
 }

@@ -112,6 +112,7 @@ type fbsdPCB struct {
 	local, remote netip.AddrPort
 	state         int32
 	socketless    bool // xi_socket left zero, as for a PCB without a socket
+	syncache      bool // written as syncache_pcblist does: xi_len left 0
 }
 
 // fbsdPcblist builds a net.inet.tcp.pcblist answer as tcp_pcblist writes it.
@@ -132,7 +133,9 @@ func fbsdPcblist(t *testing.T, pcbs []fbsdPCB) []byte {
 		copy(rec[xtcpcb["xt_stack"]:], "freebsd")
 		le.PutUint32(rec[xtcpcb["t_state"]:], uint32(p.state))
 		inp := rec[xtcpcb["xt_inp"]:]
-		le.PutUint64(inp[xinpcb["xi_len"]:], uint64(sizes["xinpcb"]))
+		if !p.syncache {
+			le.PutUint64(inp[xinpcb["xi_len"]:], uint64(sizes["xinpcb"]))
+		}
 		if !p.socketless {
 			le.PutUint64(inp[xinpcb["xi_socket"]:], uint64(sizes["xsocket"]))
 		}
@@ -160,17 +163,22 @@ func fbsdPcblist(t *testing.T, pcbs []fbsdPCB) []byte {
 func TestParseXtcpcbList(t *testing.T) {
 	ap := netip.MustParseAddrPort
 	pcbs := []fbsdPCB{
-		{1, ap("127.0.0.1:40000"), ap("127.0.0.1:5000"), 4, false},                  // ESTABLISHED
-		{1, ap("127.0.0.1:5000"), ap("0.0.0.0:0"), 1, false},                        // LISTEN
-		{2, ap("[::1]:40001"), ap("[::1]:5001"), 10, true},                          // TIME_WAIT, no socket
-		{3, ap("[::ffff:127.0.0.1]:5002"), ap("[::ffff:127.0.0.1]:40002"), 9, true}, // tcp46, FIN_WAIT_2
-		{0, ap("127.0.0.2:1"), ap("127.0.0.2:2"), 4, false},                         // neither flag: skipped
+		// The syncache's entries come first (tcp_pcblist), with xi_len 0.
+		{1, ap("127.0.0.1:5003"), ap("127.0.0.1:40003"), 3, false, true},
+		{2, ap("[::1]:5004"), ap("[::1]:40004"), 3, false, true},
+		{1, ap("127.0.0.1:40000"), ap("127.0.0.1:5000"), 4, false, false},                  // ESTABLISHED
+		{1, ap("127.0.0.1:5000"), ap("0.0.0.0:0"), 1, false, false},                        // LISTEN
+		{2, ap("[::1]:40001"), ap("[::1]:5001"), 10, true, false},                          // TIME_WAIT, no socket
+		{3, ap("[::ffff:127.0.0.1]:5002"), ap("[::ffff:127.0.0.1]:40002"), 9, true, false}, // tcp46, FIN_WAIT_2
+		{0, ap("127.0.0.2:1"), ap("127.0.0.2:2"), 4, false, false},                         // neither flag: skipped
 	}
 	conns, err := parseXtcpcbList(fbsdPcblist(t, pcbs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []pcbConn{
+		{ap("127.0.0.1:5003"), ap("127.0.0.1:40003"), 3},
+		{ap("[::1]:5004"), ap("[::1]:40004"), 3},
 		{ap("127.0.0.1:40000"), ap("127.0.0.1:5000"), 4},
 		{ap("127.0.0.1:5000"), ap("0.0.0.0:0"), 1},
 		{ap("[::1]:40001"), ap("[::1]:5001"), 10},
@@ -184,6 +192,8 @@ func TestParseXtcpcbList(t *testing.T) {
 		state string
 	}{
 		{Conn4{ap("127.0.0.1:40000"), ap("127.0.0.1:5000")}, StateEstablished},
+		{Conn4{ap("127.0.0.1:5003"), ap("127.0.0.1:40003")}, StateSynReceived}, // a syncache entry
+		{Conn4{ap("[::1]:5004"), ap("[::1]:40004")}, StateSynReceived},
 		{Conn4{ap("[::1]:40001"), ap("[::1]:5001")}, StateTimeWait},
 		{Conn4{ap("127.0.0.1:5002"), ap("127.0.0.1:40002")}, StateFinWait2}, // v4 through the tcp46 PCB
 	} {
@@ -205,7 +215,7 @@ func TestParseXtcpcbList(t *testing.T) {
 // one, or a truncated answer, is an error rather than a misreading.
 func TestParseXtcpcbListRefuses(t *testing.T) {
 	ap := netip.MustParseAddrPort
-	good := fbsdPcblist(t, []fbsdPCB{{1, ap("127.0.0.1:1"), ap("127.0.0.1:2"), 4, false}})
+	good := fbsdPcblist(t, []fbsdPCB{{1, ap("127.0.0.1:1"), ap("127.0.0.1:2"), 4, false, false}})
 	le := binary.LittleEndian
 	for name, c := range map[string]struct {
 		mutate func([]byte) []byte
@@ -216,6 +226,9 @@ func TestParseXtcpcbListRefuses(t *testing.T) {
 		"xt_len":    {func(b []byte) []byte { le.PutUint64(b[xinpgenLen:], 752); return b }, "xt_len 752"},
 		"xi_len":    {func(b []byte) []byte { le.PutUint64(b[xinpgenLen+xtInp:], 408); return b }, "xi_len 408"},
 		"truncated": {func(b []byte) []byte { return b[:xinpgenLen+100] }, "claims 744 bytes"},
+		// xi_len 0 is a syncache entry only in SYN_RECEIVED: an
+		// ESTABLISHED record without it is a layout not understood.
+		"xi_len 0 not in SYN_RECEIVED": {func(b []byte) []byte { le.PutUint64(b[xinpgenLen+xtInp:], 0); return b }, "xi_len 0 (t_state 4)"},
 	} {
 		b := c.mutate(slices.Clone(good))
 		if _, err := parseXtcpcbList(b); err == nil || !strings.Contains(err.Error(), c.want) {

@@ -16,7 +16,7 @@ import (
 )
 
 // errnoCase is one OS's error numbers and system call names as net wraps
-// them (errno_unix_test.go, errno_windows_test.go).
+// them (errno_posix_test.go, errno_windows_test.go).
 type errnoCase struct {
 	readCall, writeCall string
 	reset               syscall.Errno

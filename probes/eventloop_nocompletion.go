@@ -10,7 +10,8 @@ import (
 )
 
 // startRecv: darwin and the BSDs have no completion API for sockets (kqueue is
-// readiness only; POSIX AIO does not cover sockets on darwin).
+// readiness only; POSIX AIO does not cover sockets on darwin). Linux has
+// io_uring (uring_linux.go), Windows IOCP (eventloop_windows.go).
 func startRecv(sysfd, int) (asyncRecv, error) {
 	return nil, fmt.Errorf("%w: %s has no completion API for sockets", ErrUnsupported, runtime.GOOS)
 }

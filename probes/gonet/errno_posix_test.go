@@ -1,5 +1,9 @@
 //go:build unix
 
+// Named posix, not unix: in this module a _unix file is for the Unixes that
+// have probes (linux, darwin, freebsd); these facts are Go's net package's on
+// every Unix it supports (net/fd_unix.go is //go:build unix).
+
 package gonet
 
 import (

@@ -8,8 +8,8 @@ import (
 )
 
 // Sockets on a given address serve the network scenarios, which need Linux
-// network namespaces; sys_unix.go has them for Linux and darwin, and no other
-// OS has a caller for them yet.
+// network namespaces; sys_unix.go has them for Linux, darwin and FreeBSD, and
+// no other OS has a caller for them yet.
 
 func bindListenAddr(sysfd, netip.Addr) (int, error) {
 	return 0, fmt.Errorf("listen on a given address: %w", ErrUnsupported)
