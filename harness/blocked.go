@@ -51,7 +51,7 @@ import (
 // TH_STATE_WAITING, Windows' Waiting — which, unlike Linux's, do not say
 // which call the thread waits in, so the caller must know it entered it),
 // fdFlight and lookupFlight from TCP_CONNECTION_INFO or SIO_TCP_INFO and the
-// TCP tables, and a loopbackIdle, in place of probes/flight_other.go.
+// TCP tables, and a loopbackIdle, in place of probes/flight_noview.go.
 const quietSpan = time.Millisecond
 
 // pollEvery is how often the signals are read while a call is awaited.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/closematrix/closematrix/internal/atomicfile"
+	"github.com/closematrix/closematrix/probes"
 	"github.com/closematrix/closematrix/schema"
 )
 
@@ -63,7 +64,7 @@ func Platform(label, runner string) schema.Platform {
 	return schema.Platform{
 		Label: label, OS: runtime.GOOS, Arch: runtime.GOARCH,
 		OSVersion: osVersion, Kernel: kernel, Emulator: emulator, Runner: runner,
-		Go: runtime.Version(), View: schema.ViewRaw,
+		Go: runtime.Version(), View: schema.ViewRaw, Settings: probes.PlatformNotes(),
 	}
 }
 

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/closematrix/closematrix/probes"
@@ -34,8 +35,16 @@ func (p *play) stateStep(st Step) observation {
 	if o.skipped == "" {
 		p.fail(p.checkStates(st, s))
 	}
+	if o.outcome.Class == probes.StateNone && noLocalTimeWait() {
+		o.note = "net.inet.tcp.nolocaltimewait=1: FreeBSD keeps no TIME_WAIT for loopback connections (tcp(4)), so a closed end has no entry where Linux shows TIME_WAIT"
+	}
 	return o
 }
+
+// noLocalTimeWait reports whether this system keeps no TIME_WAIT for
+// loopback connections (FreeBSD's net.inet.tcp.nolocaltimewait, 1 by
+// default since 14.0), as probes.PlatformNotes read it.
+var noLocalTimeWait = sync.OnceValue(func() bool { return probes.PlatformNotes()["net.inet.tcp.nolocaltimewait"] == "1" })
 
 // pollStep is the side's readiness and SO_ERROR. The run stops after this
 // step (Isolated), so the recv that checks the readiness changes nothing

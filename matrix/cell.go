@@ -249,7 +249,7 @@ func shortOutcome(o schema.Outcome, observation bool) string {
 
 // kqueueData is the data= field of a kqueue filter, which the compact form
 // leaves to the full outcome.
-var kqueueData = regexp.MustCompile(` ?data=-?[0-9]+`)
+var kqueueData = regexp.MustCompile(` ?data(=-?[0-9]+|>0)`)
 
 // shortWords shortens an observation's native names without losing which
 // they are: the API's prefix goes, the row's step says which API it was.

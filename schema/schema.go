@@ -252,6 +252,11 @@ type Platform struct {
 	// the view reports them: "go1.26.8 net" for gonet; empty for raw, whose
 	// calls go straight to the OS.
 	Runtime string `json:"runtime"`
+	// Settings are system settings that change what some cells show,
+	// by name (FreeBSD: net.inet.tcp.nolocaltimewait, 1 by default since
+	// 14.0, keeps no TIME_WAIT for loopback connections); empty where the
+	// probes know of none (probes.PlatformNotes).
+	Settings map[string]string `json:"settings,omitempty"`
 }
 
 // ViewRaw is the view of raw sockets: what the OS itself answers.
