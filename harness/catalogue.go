@@ -370,7 +370,7 @@ var asserted = []body{
 		title: "close with unread data while the peer has unread data too",
 		doc: "The close sends RST (unread data at the actor); does the peer still read what had reached it first? " +
 			"gVisor socket_ip_tcp_generic.cc RSTSentOnCloseWithUnreadDataAllowsReadBuffered asserts the data, then ECONNRESET (the question of claim 15)."},
-	{action: Abort, condition: "idle-poll-after-so-error", setup: []Setup{Linger0}, steps: "peer.poll peer.poll-after-so-error",
+	{action: Abort, condition: "idle-poll-after-so-error", setup: []Setup{Linger0}, steps: "peer.poll peer.poll-cleared",
 		title: "after an RST: poll, and poll again once SO_ERROR was read",
 		doc: "An RST raises POLLERR with the pending error (gVisor socket_ip_tcp_generic.cc RSTCausesPollHUP asserts POLLHUP); " +
 			"once a loop has fetched SO_ERROR, does POLLERR stay, as libuv and mio assume when they read the error on POLLERR?"},

@@ -29,9 +29,9 @@ const (
 	Up            Op = "up"
 	Events        Op = "events"
 	PendingRecv   Op = "pending-recv"
-	// PollAfterSoError reads SO_ERROR first, then polls: does POLLERR stay
-	// once the pending error was read?
-	PollAfterSoError Op = "poll-after-so-error"
+	// PollAfterSoError (poll-cleared) reads SO_ERROR first, clearing it,
+	// then polls: does POLLERR stay once the pending error was read?
+	PollAfterSoError Op = "poll-cleared"
 	// RstsSent is the growth of the system's RSTs-sent counter from just
 	// before the action to this step: tcp.rsts-sent.
 	RstsSent Op = "rsts-sent"

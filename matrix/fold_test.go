@@ -76,7 +76,7 @@ func TestCellShort(t *testing.T) {
 		{schema.Outcome{Class: "EPOLLERR|EPOLLHUP|EPOLLIN"}, "ERR|HUP|IN"},
 		{schema.Outcome{Class: "AFD_POLL_ABORT|AFD_POLL_DISCONNECT"}, "ABORT|DISCONNECT"},
 		{schema.Outcome{Class: "EVFILT_READ[EV_EOF fflags=ECONNRESET data=0] EVFILT_WRITE[EV_EOF data=146988]"}, "R[EOF ECONNRESET] W[EOF]"},
-		{schema.Outcome{Class: "EVFILT_READ[data=5] EVFILT_WRITE[data>0]"}, "R W"},
+		{schema.Outcome{Class: "EVFILT_READ[data=5] EVFILT_WRITE[data>0]"}, "R[] W[]"},
 		{schema.Outcome{Class: "FIN_WAIT_2"}, "FIN_WAIT_2"},
 		{schema.Outcome{Class: "readable|hup"}, "readable|hup"}, // a kind this code has never heard of
 	} {
