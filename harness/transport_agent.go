@@ -499,7 +499,6 @@ func (c *agentConn) outcome(op string, a agent.Answer, err error) probes.Outcome
 	c.mu.Lock()
 	c.unsupported = fmt.Sprintf("%s %s: %s", a.Status, op, a.Reason)
 	c.mu.Unlock()
-	log.Printf("closematrix: the %s view: %s on %s: %s (%s)", c.v.name, op, c.conn, a.Status, a.Reason)
 	return probes.Outcome{}
 }
 
