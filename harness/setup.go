@@ -161,9 +161,12 @@ func (p *play) startPosture() (*call, error) {
 		// returns, and a send that fails midway says nothing of the bytes
 		// it moved: that direction is not counted.
 		p.bytes.unknown(pc.Side)
+		// Made here, not on the call's thread: the posture's signal must
+		// see the send itself, not 64 MiB being zeroed first.
+		buf := fill()
 		f, op = func() probes.Outcome {
-			o := s.Send(fill())
-			if o.Class == schema.ClassOK && o.N < len(fill()) {
+			o := s.Send(buf)
+			if o.Class == schema.ClassOK && o.N < len(buf) {
 				// A partial count varies with the buffers' sizes: it says
 				// "returned after moving some bytes", recorded as ok 0.
 				o.N = 0
