@@ -301,6 +301,9 @@ func htmlClaims(m *Matrix, cols []FoldCol) []htmlClaim {
 				for _, n := range pv.Needs {
 					v.Lines = append(v.Lines, "needs "+oneLine(n))
 				}
+				if pv.Why != "" {
+					v.Lines = append(v.Lines, oneLine(pv.Why))
+				}
 				vs = append(vs, v)
 			}
 			if len(vs) == 1 {
@@ -326,6 +329,8 @@ func indexOf(list []string, s string) int {
 // missing one, or how many cells agreed.
 func (pv *PlatformVerdict) hint() string {
 	switch pv.Verdict {
+	case NotApplicable:
+		return "not about the " + pv.View + " view"
 	case DoesNotHold:
 		for _, e := range pv.Evidence {
 			if e.Result == ResultFail {
@@ -352,6 +357,8 @@ func verdictKey(v Verdict) string {
 		return "holds"
 	case DoesNotHold:
 		return "fails"
+	case NotApplicable:
+		return "na"
 	}
 	return "unknown"
 }

@@ -68,6 +68,7 @@ type (
 		Verdict  Verdict    `json:"verdict"`
 		Evidence []Evidence `json:"evidence"`
 		Needs    []string   `json:"needs,omitempty"`
+		Why      string     `json:"why,omitempty"` // why a claim is n/a in this view
 	}
 )
 
@@ -101,7 +102,7 @@ func WriteJSON(w io.Writer, m *Matrix) error {
 		jc := jsonClaim{ID: cr.Claim.ID, Text: cr.Claim.Text, Source: cr.Claim.Source, Note: cr.Claim.Note,
 			Verdicts: make([]jsonVerdict, len(cr.Verdicts))}
 		for j, pv := range cr.Verdicts {
-			jc.Verdicts[j] = jsonVerdict{Platform: pv.Platform, Verdict: pv.Verdict, Evidence: nonNil(pv.Evidence), Needs: pv.Needs}
+			jc.Verdicts[j] = jsonVerdict{Platform: pv.Platform, Verdict: pv.Verdict, Evidence: nonNil(pv.Evidence), Needs: pv.Needs, Why: pv.Why}
 		}
 		doc.Claims[i] = jc
 	}
