@@ -436,7 +436,8 @@ func viewFiles(t *testing.T) []*schema.File {
 // lists its step in every view and OS, marks the OS whose views differ,
 // and opens another view's cell from its line; the filter keeps the rows
 // where views differ; the claims across views have every view's columns.
-// Screenshots: testdata/out/views-panel.png, views-claims.png.
+// Eight views fit the switch on one line. Screenshots: testdata/out/
+// views-panel.png, views-claims.png, views-8.png.
 func TestViewsInBrowser(t *testing.T) {
 	m, err := Merge(viewFiles(t))
 	if err != nil {
@@ -468,6 +469,37 @@ func TestViewsInBrowser(t *testing.T) {
 	b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("claims-views").scrollIntoView()`))
 	b.shot(dir, "views-claims.png")
 	t.Logf("screenshots: %s/views-panel.png, views-claims.png", dir)
+
+	// Eight views (java, rust and an exec agent's besides): the switch
+	// stays one line and the page no wider than the window.
+	more := viewFiles(t)
+	for _, v := range []string{"java", "rust", "exec"} {
+		f, err := Load("../results/linux-amd64.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Platform.Label, f.Platform.View = "linux-amd64-"+v, v
+		more = append(more, f)
+	}
+	m8, err := Merge(more)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page8 := writePage(t, m8, "views-8.html")
+	b.do(chromedp.Navigate(page8), chromedp.WaitVisible(chromedp.ID("filter")))
+	buttons8 := b.str(`Array.prototype.map.call(document.querySelectorAll(".views button"), function (x) { return x.textContent; }).join(" ")`)
+	switch8 := b.int(`Math.round(document.querySelector(".views").getBoundingClientRect().height)`)
+	overflow8 := b.int(`document.documentElement.scrollWidth - window.innerWidth`)
+	b.click(`Array.prototype.filter.call(document.querySelectorAll('section.view:not([hidden]) tr.r[data-id="v4/abort/unread-at-peer"]'), function (r) { return r.children[1].textContent === "peer.recv#2"; })[0].children[2]`)
+	lines8 := b.int(`document.querySelectorAll("#detail table.xv tr").length - 1`)
+	// The bar wraps to two lines here: the sticky column heads must sit
+	// below it, not under it.
+	underBar := b.int(`Math.max(0, Math.round(document.getElementById("bar").getBoundingClientRect().bottom - document.querySelector("section.view:not([hidden]) .mx thead th").getBoundingClientRect().top))`)
+	b.shot(dir, "views-8.png")
+	if buttons8 != "raw gonet python asyncio node java rust exec" || switch8 > 40 || overflow8 > 0 || lines8 != 9 || underBar > 0 {
+		t.Errorf("eight views: switch %q %d px high, page %d px wider than the window, %d panel lines (want 9), column heads %d px under the bar",
+			buttons8, switch8, overflow8, lines8, underBar)
+	}
 
 	if buttons != "raw gonet python asyncio node" || switchHeight > 40 {
 		t.Errorf("view switch %q, %d px high; want the five views in Views order on one line", buttons, switchHeight)
