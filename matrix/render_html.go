@@ -49,6 +49,7 @@ type (
 		Name    string
 		Runtime string // the view's runtimes, for the switch's tooltip
 		First   bool
+		Single  bool // one platform: nothing in the view to compare
 		Cols    []htmlCol
 		Groups  []htmlGroup
 		Claims  []htmlClaim
@@ -189,7 +190,7 @@ func WriteHTML(w io.Writer, m *Matrix) error {
 		p.ClaimViews, p.ClaimsAcross = htmlClaimsAcross(m, layout)
 	}
 	for vi, v := range layout {
-		hv := htmlView{Name: v.Name, First: vi == 0, Width: 2 + len(v.Cols)}
+		hv := htmlView{Name: v.Name, First: vi == 0, Width: 2 + len(v.Cols), Single: len(v.Cols) == 1 && len(v.Cols[0].Members) == 1}
 		var runtimes []string
 		for j := range v.Cols {
 			fc := &v.Cols[j]
