@@ -265,11 +265,13 @@ func TestHTMLAtScaleInBrowser(t *testing.T) {
 	b.click(`document.querySelector('section.view:not([hidden]) tr.r[data-id="v4/close/orderly-release"]').children[2]`)
 	twin := b.str(`(document.querySelector("#detail .nocap a") || {textContent: ""}).textContent`)
 
-	// Keyboard: from the search box, Tab past the checkbox, the first
-	// scenario's ladder button and permalink, to its first cell.
+	// Keyboard: from the search box, Tab past the checkboxes (only where
+	// platforms differ; only where views differ, since an OS has several
+	// views here), the first scenario's ladder button and permalink, to its
+	// first cell.
 	b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("detail").hidden = true; window.scrollTo(0, 0); location.hash = ""`),
 		chromedp.Focus(chromedp.ID("filter")))
-	for range 4 {
+	for range 5 {
 		b.do(chromedp.KeyEvent("\t"))
 	}
 	focused := b.str(`document.activeElement.closest("tr") ? document.activeElement.closest("tr").getAttribute("data-id") + " " + document.activeElement.closest("tr").children[1].textContent : document.activeElement.outerHTML.slice(0, 80)`)
@@ -386,5 +388,139 @@ func TestLadderCounterInBrowser(t *testing.T) {
 	marks, _, _, svg = open("counter-zero")
 	if marks != 0 || !strings.Contains(svg, "no RST sent (counter)") {
 		t.Errorf("zero-counter ladder: %d marks, svg %q", marks, svg)
+	}
+}
+
+// viewFiles are the committed Linux raw, gonet and Wine results plus three
+// runtime views made from the raw one, each with the cells a runtime
+// changes here: node reports the RST after unread data as end of stream
+// (abort/unread-at-peer peer.recv#2), asyncio's abort sends a FIN (abort/idle
+// peer.recv).
+func viewFiles(t *testing.T) []*schema.File {
+	t.Helper()
+	var files []*schema.File
+	for _, p := range []string{"../results/linux-amd64.json", "../results/linux-amd64-gonet.json", "../results/windows-amd64-wine.json"} {
+		f, err := Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	change := map[string]map[string]schema.Class{
+		"python":  {},
+		"asyncio": {"v4/abort/idle peer.recv": schema.ClassEOF},
+		"node":    {"v4/abort/unread-at-peer peer.recv#2": schema.ClassEOF},
+	}
+	for _, view := range []string{"python", "asyncio", "node"} {
+		f, err := Load("../results/linux-amd64.json") // a fresh copy to change
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Platform.Label, f.Platform.View, f.Platform.Runtime = "linux-amd64-"+view, view, view+" (made from the raw file)"
+		for i := range f.Scenarios {
+			for j := range f.Scenarios[i].Steps {
+				st := &f.Scenarios[i].Steps[j]
+				if c, ok := change[view][f.Scenarios[i].ID+" "+st.Name]; ok {
+					st.Outcome = schema.Outcome{Class: c}
+				}
+			}
+		}
+		files = append(files, f)
+	}
+	return files
+}
+
+// TestViewsInBrowser is the views as the table's second axis: five views
+// of Linux and Wine's raw column. The switch offers them in Views order on
+// one line; a scenario's head says where the views differ; a cell's panel
+// lists its step in every view and OS, marks the OS whose views differ,
+// and opens another view's cell from its line; the filter keeps the rows
+// where views differ; the claims across views have every view's columns.
+// Eight views fit the switch on one line. Screenshots: testdata/out/
+// views-panel.png, views-claims.png, views-8.png.
+func TestViewsInBrowser(t *testing.T) {
+	m, err := Merge(viewFiles(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, pageURL := writePage(t, m, "views.html")
+	b := newBrowser(t)
+	b.do(chromedp.Navigate(pageURL), chromedp.WaitVisible(chromedp.ID("filter")))
+	buttons := b.str(`Array.prototype.map.call(document.querySelectorAll(".views button"), function (x) { return x.textContent; }).join(" ")`)
+	switchHeight := b.int(`Math.round(document.querySelector(".views").getBoundingClientRect().height)`)
+	tip := b.str(`document.querySelector('.views button[data-view="node"]').title`)
+	head := b.str(`document.querySelector('section.view:not([hidden]) tr.sh[data-id="v4/abort/unread-at-peer"] .acr').textContent`)
+	b.click(`Array.prototype.filter.call(document.querySelectorAll('section.view:not([hidden]) tr.r[data-id="v4/abort/unread-at-peer"]'), function (r) { return r.children[1].textContent === "peer.recv#2"; })[0].children[2]`)
+	lines := b.int(`document.querySelectorAll("#detail table.xv tr").length - 1`)
+	differ := b.int(`document.querySelectorAll("#detail table.xv tr.vd").length`)
+	cur := b.str(`document.querySelector("#detail table.xv tr.cur").textContent`)
+	nodeLine := b.str(`Array.prototype.filter.call(document.querySelectorAll("#detail table.xv tr"), function (r) { return r.children[0].textContent === "node"; })[0].textContent`)
+	b.shot(dir, "views-panel.png")
+	b.click(`Array.prototype.filter.call(document.querySelectorAll("#detail table.xv tr"), function (r) { return r.children[0].textContent === "node"; })[0]`)
+	view := b.str(`document.querySelector("section.view:not([hidden])").getAttribute("data-view")`)
+	panel := b.str(`document.querySelector("#detail dl").textContent`)
+	b.do(chromedp.KeyEvent(kb.Escape), chromedp.Click(chromedp.ID("only-dv")))
+	shown := b.int(visibleRows)
+	marked := b.int(`document.querySelectorAll("section.view:not([hidden]) tr.r.dv").length`)
+	b.do(chromedp.Click(chromedp.ID("only-dv")))
+	claimRows := b.int(`document.querySelectorAll("#claims-views tbody tr").length`)
+	claimCols := b.int(`document.querySelectorAll("#claims-views tbody tr")[0].querySelectorAll("td.vx").length`)
+	viewHeads := b.str(`Array.prototype.map.call(document.querySelectorAll("#claims-views th.vh"), function (x) { return x.textContent; }).join(" ")`)
+	b.do(chromedp.Evaluate[chromedp.Void](`document.getElementById("claims-views").scrollIntoView()`))
+	b.shot(dir, "views-claims.png")
+	t.Logf("screenshots: %s/views-panel.png, views-claims.png", dir)
+
+	// Eight views (java, rust and an exec agent's besides): the switch
+	// stays one line and the page no wider than the window.
+	more := viewFiles(t)
+	for _, v := range []string{"java", "rust", "exec"} {
+		f, err := Load("../results/linux-amd64.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Platform.Label, f.Platform.View = "linux-amd64-"+v, v
+		more = append(more, f)
+	}
+	m8, err := Merge(more)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page8 := writePage(t, m8, "views-8.html")
+	b.do(chromedp.Navigate(page8), chromedp.WaitVisible(chromedp.ID("filter")))
+	buttons8 := b.str(`Array.prototype.map.call(document.querySelectorAll(".views button"), function (x) { return x.textContent; }).join(" ")`)
+	switch8 := b.int(`Math.round(document.querySelector(".views").getBoundingClientRect().height)`)
+	overflow8 := b.int(`document.documentElement.scrollWidth - window.innerWidth`)
+	b.click(`Array.prototype.filter.call(document.querySelectorAll('section.view:not([hidden]) tr.r[data-id="v4/abort/unread-at-peer"]'), function (r) { return r.children[1].textContent === "peer.recv#2"; })[0].children[2]`)
+	lines8 := b.int(`document.querySelectorAll("#detail table.xv tr").length - 1`)
+	// The bar wraps to two lines here: the sticky column heads must sit
+	// below it, not under it.
+	underBar := b.int(`Math.max(0, Math.round(document.getElementById("bar").getBoundingClientRect().bottom - document.querySelector("section.view:not([hidden]) .mx thead th").getBoundingClientRect().top))`)
+	b.shot(dir, "views-8.png")
+	if buttons8 != "raw gonet python asyncio node java rust exec" || switch8 > 40 || overflow8 > 0 || lines8 != 9 || underBar > 0 {
+		t.Errorf("eight views: switch %q %d px high, page %d px wider than the window, %d panel lines (want 9), column heads %d px under the bar",
+			buttons8, switch8, overflow8, lines8, underBar)
+	}
+
+	if buttons != "raw gonet python asyncio node" || switchHeight > 40 {
+		t.Errorf("view switch %q, %d px high; want the five views in Views order on one line", buttons, switchHeight)
+	}
+	if !strings.Contains(tip, "node (made from the raw file)") {
+		t.Errorf("node's button says %q, want its runtime", tip)
+	}
+	if !strings.Contains(head, "peer.recv#2 on Linux: reset raw, gonet, python, asyncio · eof node") {
+		t.Errorf("scenario head across views: %q", head)
+	}
+	// Five Linux views and Wine's raw column; Linux's views differ.
+	if lines != 6 || differ != 5 || !strings.HasPrefix(cur, "rawLinux") || !strings.Contains(nodeLine, "eof") {
+		t.Errorf("panel across views: %d lines (want 6), %d marked as differing (want 5), current %q, node %q", lines, differ, cur, nodeLine)
+	}
+	if view != "node" || !strings.Contains(panel, "eof") {
+		t.Errorf("the node line opened the %s view with %q", view, panel)
+	}
+	if shown == 0 || shown != marked {
+		t.Errorf("only where views differ shows %d rows, %d are marked", shown, marked)
+	}
+	if claimRows != len(Claims) || claimCols != 6 || viewHeads != "raw gonet python asyncio node" {
+		t.Errorf("claims across views: %d rows × %d columns, views %q; want %d × 6", claimRows, claimCols, viewHeads, len(Claims))
 	}
 }

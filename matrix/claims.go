@@ -17,6 +17,10 @@ const (
 	Holds       Verdict = "holds"
 	DoesNotHold Verdict = "does not hold"
 	Unknown     Verdict = "unknown"
+	// NotApplicable is a claim in a view none of its checks is about (an
+	// asynchronous recv exists only in the raw view): not a gap in the
+	// data, so not unknown.
+	NotApplicable Verdict = "n/a"
 )
 
 // Claim is one statement from folklore or documentation, as data: its text,
@@ -36,6 +40,17 @@ type Check struct {
 	Step     string
 	Want     Want
 	If       *Cond // the check applies only where the condition holds
+	// Views are the views whose API has the check's posture (an
+	// asynchronous recv is the raw view's alone: the runtime views' event
+	// loops hold their reads themselves); nil for every view. In another
+	// view the check is not evaluated, and a claim with no check left is
+	// n/a there.
+	Views []string
+}
+
+// appliesTo reports whether the check is about a column of this view.
+func (ch *Check) appliesTo(view string) bool {
+	return ch.Views == nil || slices.Contains(ch.Views, view)
 }
 
 // Cond limits a check to runs where another step of the same scenario shows
@@ -159,6 +174,8 @@ type PlatformVerdict struct {
 	Verdict  Verdict
 	Evidence []Evidence
 	Needs    []string // "v4/state/active-close actor.state (no such scenario in this run)"
+	View     string   // the column's view, which the claim was evaluated in
+	Why      string   // why a claim is n/a in this view
 }
 
 // ClaimResult is one claim evaluated on every column.
@@ -180,6 +197,10 @@ func EvaluateClaims(m *Matrix) []ClaimResult {
 	return out
 }
 
+// viewlessPosture says why a check names its views: the posture it needs.
+const viewlessPosture = "an asynchronous recv, overlapped WSARecv or IORING_OP_RECV, is the raw socket API's; " +
+	"a runtime's event loop holds its own read, which close/own-blocked-recv records"
+
 // checkState aggregates a check over the families.
 type checkState int
 
@@ -195,10 +216,20 @@ const (
 // holds (a check whose condition never held does not count against it, but
 // a claim with nothing but such checks is unknown).
 func (col *Column) evaluate(cl *Claim) PlatformVerdict {
-	pv := PlatformVerdict{Platform: col.Platform.Label}
+	pv := PlatformVerdict{Platform: col.Platform.Label, View: ViewOf(&col.Platform)}
 	var fail, missing, pass bool
-	var naNeeds []string
+	var naNeeds, about []string
+	applied := 0
 	for _, ch := range cl.Checks {
+		if !ch.appliesTo(pv.View) {
+			for _, v := range ch.Views {
+				if !slices.Contains(about, v) {
+					about = append(about, v)
+				}
+			}
+			continue
+		}
+		applied++
 		st, ev, why := col.evalCheck(ch)
 		pv.Evidence = append(pv.Evidence, ev...)
 		need := fmt.Sprintf("%s/%s %s", claimFamilies[0], ch.Scenario, ch.Step)
@@ -215,6 +246,10 @@ func (col *Column) evaluate(cl *Claim) PlatformVerdict {
 		}
 	}
 	switch {
+	case applied == 0:
+		pv.Verdict = NotApplicable
+		pv.Why = fmt.Sprintf("not about the %s view: the claim's cells are in the %s view (%s)", pv.View,
+			strings.Join(about, ", "), viewlessPosture)
 	case fail:
 		pv.Verdict = DoesNotHold
 		pv.Needs = nil

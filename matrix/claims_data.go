@@ -23,6 +23,17 @@ func check(scenario, step string, w Want) Check {
 	return Check{Scenario: scenario, Step: step, Want: w}
 }
 
+// in limits a check to the views whose API has its posture.
+func (c Check) in(views ...string) Check {
+	c.Views = views
+	return c
+}
+
+// asyncRecv is where an asynchronous recv exists (overlapped WSARecv,
+// IORING_OP_RECV): the raw view only; Go's net and every agent hold their
+// reads in their own loop, and the harness skips these scenarios there.
+var asyncRecv = []string{schema.ViewRaw}
+
 // when limits a check to runs where another step of its scenario satisfies w.
 func (c Check) when(step string, w Want) Check {
 	c.If = &Cond{Step: step, Want: w}
@@ -161,8 +172,10 @@ var Claims = []Claim{
 	},
 	// Claims 11–13 are what event loops that read through a completion API
 	// (IOCP, io_uring) rely on (closematrix issue 10). Each is evaluated on
-	// every platform: a darwin column, which has no completion API, skips the
-	// scenarios and reads unknown.
+	// every platform of the raw view: a darwin column, which has no
+	// completion API, skips the scenarios and reads unknown; the other
+	// views have no asynchronous recv of their own, so there they are n/a
+	// (claim 17 checks the loop's own read).
 	{
 		ID:     11,
 		Text:   "Closing a socket with a pending overlapped read sends RST, not FIN.",
@@ -172,8 +185,8 @@ var Claims = []Claim{
 			"The segments themselves are in close/own-pending-recv-wire's wire.actor where a capture runs (Linux, macOS, FreeBSD; root), " +
 			"where any segment with RST counts. " + byCounter,
 		Checks: []Check{
-			check("close/own-pending-recv", "peer.recv", OneOf(schema.ClassReset)),
-			check("close/own-pending-recv-wire", "wire.actor", HasSegment("RST")),
+			check("close/own-pending-recv", "peer.recv", OneOf(schema.ClassReset)).in(asyncRecv...),
+			check("close/own-pending-recv-wire", "wire.actor", HasSegment("RST")).in(asyncRecv...),
 		},
 	},
 	{
@@ -185,11 +198,11 @@ var Claims = []Claim{
 			"after cancel-then-close the recv completes cancelled and the peer reads end of stream (the FIN left). " +
 			"Evaluated wherever the scenarios ran: on IOCP it says whether closesocket behaves the same.",
 		Checks: []Check{
-			check("close/own-pending-recv", "actor.pending-recv", OneOf(schema.ClassBlocked)),
-			check("close/own-pending-recv", "peer.recv", OneOf(schema.ClassBlocked)),
-			check("close/own-pending-recv-wire", "wire.actor", NoSegment("FIN")),
-			check("cancel-then-close/own-pending-recv", "actor.pending-recv", OneOf(schema.ClassCancelled)),
-			check("cancel-then-close/own-pending-recv", "peer.recv", OneOf(schema.ClassEOF)),
+			check("close/own-pending-recv", "actor.pending-recv", OneOf(schema.ClassBlocked)).in(asyncRecv...),
+			check("close/own-pending-recv", "peer.recv", OneOf(schema.ClassBlocked)).in(asyncRecv...),
+			check("close/own-pending-recv-wire", "wire.actor", NoSegment("FIN")).in(asyncRecv...),
+			check("cancel-then-close/own-pending-recv", "actor.pending-recv", OneOf(schema.ClassCancelled)).in(asyncRecv...),
+			check("cancel-then-close/own-pending-recv", "peer.recv", OneOf(schema.ClassEOF)).in(asyncRecv...),
 		},
 	},
 	{
@@ -201,8 +214,8 @@ var Claims = []Claim{
 			"after the actor's abortive close (RST) with an error (any class but data, eof, ok and blocked; IOCP's " +
 			"ERROR_NETNAME_DELETED and io_uring's ECONNRESET both count).",
 		Checks: []Check{
-			check("close/peer-pending-recv", "peer.pending-recv", OneOf(schema.ClassEOF)),
-			check("abort/peer-pending-recv", "peer.pending-recv", NoneOf(schema.ClassData, schema.ClassEOF, schema.ClassOK, schema.ClassBlocked)),
+			check("close/peer-pending-recv", "peer.pending-recv", OneOf(schema.ClassEOF)).in(asyncRecv...),
+			check("abort/peer-pending-recv", "peer.pending-recv", NoneOf(schema.ClassData, schema.ClassEOF, schema.ClassOK, schema.ClassBlocked)).in(asyncRecv...),
 		},
 	},
 	{
@@ -216,6 +229,59 @@ var Claims = []Claim{
 			"means: not in this scenario's timing. Platforms without a capture are unknown: the system's counters cannot order segments.",
 		Checks: []Check{
 			check("close/orderly-release-wire", "wire.peer", ThreeSegments()),
+		},
+	},
+	// Claims 15–17 are what a runtime's own close and abort promise its
+	// applications (closematrix issue 19): evaluated per view and OS, the
+	// views being the runtimes.
+	{
+		ID:   15,
+		Text: "Data that arrived before an RST is delivered to the application before the error.",
+		Source: "RFC 793 §3.4 (reset processing) and §3.9 (on an RST in ESTABLISHED \"all segment queues should be flushed\"), " +
+			"against gVisor's test of Linux, test/syscalls/linux/socket_ip_tcp_generic.cc RSTSentOnCloseWithUnreadDataAllowsReadBuffered " +
+			"(\"the other end will not get an ECONNRESET until it's read all data\"); " +
+			"Node.js streams, where an error destroys a paused socket with its buffer (nodejs.org/api/stream.html#readabledestroyerror)",
+		Note: "Checked on abort/unread-at-peer (the actor aborts while the peer has 1 KiB unread) and close/unread-at-both (the actor closes " +
+			"with data of its own unread, which sends an RST, while the peer has unread data): the peer's first recv must be the data " +
+			"(class data) and its second the error (class reset). A runtime that reports the RST as end of stream (eof) never delivers " +
+			"the error, so the claim does not hold there. On abort/unread-at-peer both checks apply only where the peer's connection " +
+			"was reset (peer.state not CLOSE_WAIT): an abort that sent a FIN instead (claim 16) says nothing about an RST.",
+		Checks: []Check{
+			check("abort/unread-at-peer", "peer.recv", OneOf(schema.ClassData)).when("peer.state", NoneOf("CLOSE_WAIT")),
+			check("abort/unread-at-peer", "peer.recv#2", OneOf(schema.ClassReset)).when("peer.state", NoneOf("CLOSE_WAIT")),
+			check("close/unread-at-both", "peer.recv", OneOf(schema.ClassData)),
+			check("close/unread-at-both", "peer.recv#2", OneOf(schema.ClassReset)),
+		},
+	},
+	{
+		ID:   16,
+		Text: "The runtime's abort sends RST.",
+		Source: "asyncio's transport.abort() (CPython Lib/asyncio/selector_events.py, _SelectorTransport.abort → _force_close, which " +
+			"closes the socket without setting SO_LINGER); Node.js socket.resetAndDestroy(), nodejs.org/api/net.html#socketresetanddestroy " +
+			"(\"close the TCP connection by sending an RST packet\"); SO_LINGER with a zero timeout elsewhere, socket(7)",
+		Note: "The abort is each view's own (raw: SO_LINGER 0, then close; Go's net: SetLinger(0); python: SO_LINGER 0; asyncio: " +
+			"transport.abort(); node: resetAndDestroy()). Checked on abort/idle-wire's wire.actor, where any segment with RST counts, " +
+			"and on abort/idle as the peer's recv being reset (class reset). " + byCounter,
+		Checks: []Check{
+			check("abort/idle-wire", "wire.actor", HasSegment("RST")),
+			check("abort/idle", "peer.recv", OneOf(schema.ClassReset)),
+		},
+	},
+	{
+		ID:   17,
+		Text: "Closing a socket with a read pending sends FIN, not RST.",
+		Source: "what libuv/libuv#3034 (github.com/libuv/libuv/issues/3034), openjdk/jdk#25700 (JDK-8358764) and asyncio's proactor " +
+			"(CPython Lib/asyncio/proactor_events.py) make sure of by cancelling the read before the close; claim 11 is the folklore " +
+			"the other way",
+		Note: "Checked with the actor's read blocked in another thread, or held by the view's event loop (close/own-blocked-recv), and, " +
+			"in the raw view, with an asynchronous recv pending (close/own-pending-recv): the peer's recv must be end of stream (class " +
+			"eof: the FIN arrived, before any RST) and the -wire scenario's wire.actor must show no RST. A close that sends nothing " +
+			"while the read holds the socket leaves the peer's recv blocked, and the claim does not hold. " + byCounter,
+		Checks: []Check{
+			check("close/own-blocked-recv", "peer.recv", OneOf(schema.ClassEOF)),
+			check("close/own-blocked-recv-wire", "wire.actor", NoSegment("RST")),
+			check("close/own-pending-recv", "peer.recv", OneOf(schema.ClassEOF)).in(asyncRecv...),
+			check("close/own-pending-recv-wire", "wire.actor", NoSegment("RST")).in(asyncRecv...),
 		},
 	},
 }

@@ -153,3 +153,56 @@ func TestGoldenDiff(t *testing.T) {
 	golden(t, "diff.txt", text.Bytes())
 	golden(t, "diff-github.txt", gh.Bytes())
 }
+
+// viewFixtures are the three platform fixtures plus two runtime views of
+// the Linux one, python and node, each with the cells such a runtime
+// changes (node: the RST read as end of stream, a send on the destroyed
+// stream closed; python: its exception's name), so that
+// the views as the second axis have something to show.
+func viewFixtures(t testing.TB) []*schema.File {
+	t.Helper()
+	files := loadFixtures(t)
+	for _, v := range []struct {
+		view, runtime string
+		change        map[string]schema.Outcome
+	}{
+		{"python", "CPython 3.11.7 socket", map[string]schema.Outcome{
+			"v4/abort/idle peer.recv": {Class: schema.ClassReset, Errno: "ConnectionResetError ECONNRESET", Code: 104}}},
+		{"node", "Node.js v20.20.2 net", map[string]schema.Outcome{
+			"v4/abort/idle peer.recv": {Class: schema.ClassEOF, Errno: "'end' → 'finish' → 'close'"},
+			"v4/abort/idle peer.send": {Class: schema.ClassClosed, Errno: "Error ERR_STREAM_DESTROYED"}}},
+	} {
+		f, err := Load(fixtures[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Platform.Label, f.Platform.View, f.Platform.Runtime = "linux-amd64-"+v.view, v.view, v.runtime
+		for i := range f.Scenarios {
+			for j := range f.Scenarios[i].Steps {
+				st := &f.Scenarios[i].Steps[j]
+				if o, ok := v.change[f.Scenarios[i].ID+" "+st.Name]; ok {
+					st.Outcome, st.Variants = o, nil
+				}
+			}
+		}
+		files = append(files, f)
+	}
+	return files
+}
+
+// TestGoldenViews: the Markdown's "Where views differ" lines, the CSV's
+// views_differ column, the summary's comparison of Linux's views and the
+// claims per view, on fixtures with three views of Linux.
+func TestGoldenViews(t *testing.T) {
+	m, err := Merge(viewFixtures(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []Format{FormatMarkdown, FormatCSV, FormatSummary} {
+		var buf bytes.Buffer
+		if err := Render(&buf, m, f, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, "views."+string(f), buf.Bytes())
+	}
+}

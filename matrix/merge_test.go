@@ -42,10 +42,10 @@ func TestColumnOrder(t *testing.T) {
 	for _, c := range m.Columns {
 		got = append(got, c.Platform.Label)
 	}
-	// Real systems by OS family (Linux, Windows, macOS, FreeBSD), views raw,
-	// gonet, then the others alphabetically (node, python) within one;
+	// Real systems by OS family (Linux, Windows, macOS, FreeBSD), views in
+	// Views order (raw, gonet, python, asyncio, node, …) within one;
 	// emulated columns after every real one.
-	want := []string{"linux-amd64", "linux-arm64", "linux-amd64-gonet", "linux-amd64-b", "linux-amd64-a", "windows-amd64", "windows-arm64",
+	want := []string{"linux-amd64", "linux-arm64", "linux-amd64-gonet", "linux-amd64-a", "linux-amd64-b", "windows-amd64", "windows-arm64",
 		"darwin-arm64", "freebsd-amd64", "windows-amd64-wine"}
 	if !slices.Equal(got, want) {
 		t.Errorf("columns %v, want %v", got, want)

@@ -39,11 +39,12 @@ func osFamilyName(goos string) string {
 	return goos
 }
 
-// Views are the views the matrix knows, in the order the page offers them.
-// A file names its view in platform.view; a view not listed here (a runtime
-// view, an exec agent's) is still a view of its own, after these,
-// alphabetically.
-var Views = []string{schema.ViewRaw, "gonet"}
+// Views are the views the matrix knows, in the order the page offers them:
+// the raw calls, Go's net, then the built-in agents' runtimes in the order
+// closematrix issue 19 names them. A file names its view in platform.view;
+// a view not listed here (an exec agent's) is still a view of its own,
+// after these, alphabetically.
+var Views = []string{schema.ViewRaw, "gonet", "python", "asyncio", "node", "java", "rust"}
 
 // labelViews are the views a file written before platform.view existed can
 // have been recorded through, other than raw: the harness then appended

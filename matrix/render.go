@@ -131,6 +131,8 @@ func emulatorText(e string) string {
 func (pv *PlatformVerdict) verdictDetail() string {
 	var parts []string
 	switch pv.Verdict {
+	case NotApplicable:
+		return oneLine(pv.Why)
 	case DoesNotHold:
 		for _, e := range pv.Evidence {
 			if e.Result == ResultFail {

@@ -14,14 +14,17 @@ import (
 //	matrix    one row per scenario × step, one cell text per platform
 //	claim     one row per claim, "verdict: reason" per platform
 //
-// Columns: section, action, scenario, step, kind, title, disagree, then one
-// column per platform label. kind says which vocabulary the cells of a
+// Columns: section, action, scenario, step, kind, title, disagree,
+// views_differ, then one column per platform label. A column's view is its
+// platform rows' view (raw, gonet, python, …); views_differ says, for a
+// matrix row, where the views of one OS disagree ("on Linux: reset raw,
+// python · eof node"), "" where they agree. kind says which vocabulary the cells of a
 // matrix row are in (call, state, poll, wire, events, completion: schema.Kind).
 // Every row carries the full scenario ID (no blanks for repeated IDs), so
 // rows can be sorted and filtered.
 func WriteCSV(w io.Writer, m *Matrix) error {
 	cw := csv.NewWriter(w)
-	header := []string{"section", "action", "scenario", "step", "kind", "title", "disagree"}
+	header := []string{"section", "action", "scenario", "step", "kind", "title", "disagree", "views_differ"}
 	for _, c := range m.Columns {
 		header = append(header, c.Platform.Label)
 	}
@@ -43,15 +46,17 @@ func WriteCSV(w io.Writer, m *Matrix) error {
 		{"started", func(c *Column) string { return c.Started }},
 	}
 	for _, f := range meta {
-		row := []string{"platform", "", f.name, "", "", "", ""}
+		row := []string{"platform", "", f.name, "", "", "", "", ""}
 		for i := range m.Columns {
 			row = append(row, oneLine(f.get(&m.Columns[i])))
 		}
 		rows = append(rows, row)
 	}
+	oses := AcrossViews(m.Layout())
 	for _, g := range m.Groups {
 		for _, r := range g.Rows {
-			row := []string{"matrix", g.Action, r.Scenario, r.Step, string(r.Kind), oneLine(r.Title), strconv.FormatBool(r.Disagree)}
+			row := []string{"matrix", g.Action, r.Scenario, r.Step, string(r.Kind), oneLine(r.Title), strconv.FormatBool(r.Disagree),
+				RowAcross(&r, oses)}
 			for _, c := range r.Cells {
 				row = append(row, c.Text())
 			}
@@ -59,7 +64,7 @@ func WriteCSV(w io.Writer, m *Matrix) error {
 		}
 	}
 	for _, cr := range m.Claims {
-		row := []string{"claim", "", fmt.Sprintf("claim %d", cr.Claim.ID), "", "", cr.Claim.Text, ""}
+		row := []string{"claim", "", fmt.Sprintf("claim %d", cr.Claim.ID), "", "", cr.Claim.Text, "", ""}
 		for i := range cr.Verdicts {
 			pv := &cr.Verdicts[i]
 			row = append(row, string(pv.Verdict)+": "+pv.verdictDetail())

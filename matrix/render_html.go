@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -30,6 +31,12 @@ type (
 		LegendNote string
 		Source     string
 		Actions    []string
+		// Across is set when an OS was recorded through several views:
+		// the page then marks the rows where its views differ and offers
+		// the claims of every view side by side.
+		Across       bool
+		ClaimViews   []htmlClaimView // the header of the claims across views
+		ClaimsAcross []htmlClaimAcross
 		// Details is every distinct full outcome on the page; a cell names
 		// its entry by index (data-d), so that 30 columns of cells stay
 		// small and the panel still shows everything.
@@ -39,12 +46,14 @@ type (
 		Class, Mark, Meaning string
 	}
 	htmlView struct {
-		Name   string
-		First  bool
-		Cols   []htmlCol
-		Groups []htmlGroup
-		Claims []htmlClaim
-		Width  int // columns of the matrix table, for colspan
+		Name    string
+		Runtime string // the view's runtimes, for the switch's tooltip
+		First   bool
+		Single  bool // one platform: nothing in the view to compare
+		Cols    []htmlCol
+		Groups  []htmlGroup
+		Claims  []htmlClaim
+		Width   int // columns of the matrix table, for colspan
 	}
 	htmlCol struct {
 		Heading, Members, Tooltip, Labels string
@@ -57,6 +66,7 @@ type (
 	}
 	htmlScenario struct {
 		ID, Title, Labels, Summary string
+		Views                      string       // where the views of one OS differ (ViewPortability)
 		Link                       template.URL // #v4/abort/idle: the permalink, slashes kept
 		Anchor                     bool         // the first view carries the permalink target
 		Rows                       []htmlRow
@@ -64,6 +74,7 @@ type (
 	htmlRow struct {
 		Step     string
 		Disagree bool
+		Views    bool       // the views of one OS differ on this row
 		Cells    []htmlCell // per folded column
 	}
 	// htmlCell is One part where the column's platforms agree, Parts where
@@ -99,6 +110,20 @@ type (
 		Source     string          // when the claim has its own, not ClaimsSource
 		Verdicts   [][]htmlVerdict // per folded column
 		Agree      bool            // every platform has the same verdict
+	}
+	// htmlClaimView is one view's OS columns in the claims across views.
+	htmlClaimView struct {
+		Name string
+		OSes []string
+	}
+	htmlClaimAcross struct {
+		ID       int
+		Text     string
+		Verdicts []htmlVerdictCell // per view and folded column, in ClaimViews order
+	}
+	htmlVerdictCell struct {
+		Key, Verdict, Mark string
+		Title              string // each platform's verdict and what decided it
 	}
 	htmlVerdict struct {
 		Who, Verdict, Key string
@@ -152,26 +177,46 @@ func WriteHTML(w io.Writer, m *Matrix) error {
 	idx := &detailIndex{at: map[string]int{}}
 	frag := &fragments{done: map[htmlPart]template.HTML{}}
 	var err error
-	for vi, v := range m.Layout() {
-		hv := htmlView{Name: v.Name, First: vi == 0, Width: 2 + len(v.Cols)}
+	layout := m.Layout()
+	oses := AcrossViews(layout)
+	p.Across = len(oses) > 0
+	across := map[string]string{} // scenario → ViewPortability, the same in every view
+	for _, g := range m.Groups {
+		for _, rows := range scenarioRuns(g.Rows) {
+			across[rows[0].Scenario] = oneLine(ViewPortability(rows, oses))
+		}
+	}
+	if p.Across {
+		p.ClaimViews, p.ClaimsAcross = htmlClaimsAcross(m, layout)
+	}
+	for vi, v := range layout {
+		hv := htmlView{Name: v.Name, First: vi == 0, Width: 2 + len(v.Cols), Single: len(v.Cols) == 1 && len(v.Cols[0].Members) == 1}
+		var runtimes []string
 		for j := range v.Cols {
 			fc := &v.Cols[j]
 			var tips, labels []string
 			for _, c := range fc.Members {
 				tips = append(tips, m.Columns[c].tooltip())
 				labels = append(labels, m.Columns[c].Platform.Label)
+				if rt := oneLine(m.Columns[c].Platform.Runtime); rt != "" && !slices.Contains(runtimes, rt) {
+					runtimes = append(runtimes, rt)
+				}
 			}
 			hv.Cols = append(hv.Cols, htmlCol{Heading: fc.Title, Members: fc.Small(),
 				Tooltip: strings.Join(tips, "\n\n"), Labels: strings.Join(labels, " ")})
+		}
+		hv.Runtime = v.Name + " view"
+		if len(runtimes) > 0 {
+			hv.Runtime += ": " + strings.Join(runtimes, "; ")
 		}
 		for _, g := range m.Groups {
 			hg := htmlGroup{Action: g.Action}
 			for _, rows := range scenarioRuns(g.Rows) {
 				hs := htmlScenario{ID: rows[0].Scenario, Title: oneLine(rows[0].Title), Labels: strings.Join(rows[0].Labels, " "),
-					Summary: oneLine(Portability(rows, v.Cols)), Anchor: vi == 0, Link: permalink(rows[0].Scenario)}
+					Summary: oneLine(Portability(rows, v.Cols)), Views: across[rows[0].Scenario], Anchor: vi == 0, Link: permalink(rows[0].Scenario)}
 				for i := range rows {
 					r := &rows[i]
-					hr := htmlRow{Step: r.Step, Disagree: disagreeIn(r, v.Cols)}
+					hr := htmlRow{Step: r.Step, Disagree: disagreeIn(r, v.Cols), Views: slices.ContainsFunc(oses, func(o OSViews) bool { return o.ViewsDiffer(r) })}
 					if hr.Disagree {
 						hg.Disagreed++
 					}
@@ -301,6 +346,9 @@ func htmlClaims(m *Matrix, cols []FoldCol) []htmlClaim {
 				for _, n := range pv.Needs {
 					v.Lines = append(v.Lines, "needs "+oneLine(n))
 				}
+				if pv.Why != "" {
+					v.Lines = append(v.Lines, oneLine(pv.Why))
+				}
 				vs = append(vs, v)
 			}
 			if len(vs) == 1 {
@@ -311,6 +359,52 @@ func htmlClaims(m *Matrix, cols []FoldCol) []htmlClaim {
 		out = append(out, hc)
 	}
 	return out
+}
+
+// htmlClaimsAcross is every claim's verdict per view and folded column,
+// side by side: the claims with the views as their second axis. A column
+// whose platforms differ shows the verdict they share least ("fails" before
+// "unknown" before "holds"), marked, and every platform's in its title.
+func htmlClaimsAcross(m *Matrix, layout []View) ([]htmlClaimView, []htmlClaimAcross) {
+	var views []htmlClaimView
+	for _, v := range layout {
+		hv := htmlClaimView{Name: v.Name}
+		for j := range v.Cols {
+			hv.OSes = append(hv.OSes, v.Cols[j].Title)
+		}
+		views = append(views, hv)
+	}
+	rank := map[Verdict]int{DoesNotHold: 0, Unknown: 1, Holds: 2, NotApplicable: 3}
+	marks := map[Verdict]string{Holds: "✓", DoesNotHold: "✗", Unknown: "?", NotApplicable: "–"}
+	var out []htmlClaimAcross
+	for _, cr := range m.Claims {
+		hc := htmlClaimAcross{ID: cr.Claim.ID, Text: cr.Claim.Text}
+		for _, v := range layout {
+			for j := range v.Cols {
+				fc := &v.Cols[j]
+				var worst Verdict
+				var lines []string
+				split := false
+				for i, c := range fc.Members {
+					pv := &cr.Verdicts[c]
+					if worst == "" || rank[pv.Verdict] < rank[worst] {
+						split = split || worst != ""
+						worst = pv.Verdict
+					} else if pv.Verdict != worst {
+						split = true
+					}
+					lines = append(lines, oneLine(fmt.Sprintf("%s %s: %s — %s", v.Name, fc.Names[i], pv.Verdict, pv.hint())))
+				}
+				cell := htmlVerdictCell{Key: verdictKey(worst), Verdict: string(worst), Mark: marks[worst], Title: strings.Join(lines, "\n")}
+				if split {
+					cell.Mark += "*"
+				}
+				hc.Verdicts = append(hc.Verdicts, cell)
+			}
+		}
+		out = append(out, hc)
+	}
+	return views, out
 }
 
 func indexOf(list []string, s string) int {
@@ -326,6 +420,8 @@ func indexOf(list []string, s string) int {
 // missing one, or how many cells agreed.
 func (pv *PlatformVerdict) hint() string {
 	switch pv.Verdict {
+	case NotApplicable:
+		return "not about the " + pv.View + " view"
 	case DoesNotHold:
 		for _, e := range pv.Evidence {
 			if e.Result == ResultFail {
@@ -352,6 +448,8 @@ func verdictKey(v Verdict) string {
 		return "holds"
 	case DoesNotHold:
 		return "fails"
+	case NotApplicable:
+		return "na"
 	}
 	return "unknown"
 }

@@ -65,9 +65,11 @@ type (
 	}
 	jsonVerdict struct {
 		Platform string     `json:"platform"`
+		View     string     `json:"view"` // the column's view: claims are evaluated per view and OS
 		Verdict  Verdict    `json:"verdict"`
 		Evidence []Evidence `json:"evidence"`
 		Needs    []string   `json:"needs,omitempty"`
+		Why      string     `json:"why,omitempty"` // why a claim is n/a in this view
 	}
 )
 
@@ -101,7 +103,7 @@ func WriteJSON(w io.Writer, m *Matrix) error {
 		jc := jsonClaim{ID: cr.Claim.ID, Text: cr.Claim.Text, Source: cr.Claim.Source, Note: cr.Claim.Note,
 			Verdicts: make([]jsonVerdict, len(cr.Verdicts))}
 		for j, pv := range cr.Verdicts {
-			jc.Verdicts[j] = jsonVerdict{Platform: pv.Platform, Verdict: pv.Verdict, Evidence: nonNil(pv.Evidence), Needs: pv.Needs}
+			jc.Verdicts[j] = jsonVerdict{Platform: pv.Platform, View: pv.View, Verdict: pv.Verdict, Evidence: nonNil(pv.Evidence), Needs: pv.Needs, Why: pv.Why}
 		}
 		doc.Claims[i] = jc
 	}

@@ -75,6 +75,28 @@ func mdBody(m *Matrix) (lines []string, isRow []bool) {
 	if n == 0 {
 		add(false, "| | nowhere | every platform that recorded a step agrees |")
 	}
+	// Where the runtimes differ on one OS: the views as the second axis.
+	if oses := AcrossViews(views); len(oses) > 0 {
+		names := make([]string, len(oses))
+		for i := range oses {
+			names[i] = md(oses[i].Heading()) + " (" + md(strings.Join(oses[i].Views, ", ")) + ")"
+		}
+		add(false, "", "## Where views differ", "",
+			"One line per scenario whose views disagree on the same OS (by class): "+strings.Join(names, "; ")+".", "",
+			mdRow("scenario", "how the views differ"), "|---|---|")
+		k := 0
+		for _, g := range m.Groups {
+			for _, rows := range scenarioRuns(g.Rows) {
+				if p := ViewPortability(rows, oses); p != "" {
+					add(true, mdRow(rows[0].Scenario, p))
+					k++
+				}
+			}
+		}
+		if k == 0 {
+			add(false, "| nowhere | every view that recorded a step agrees |")
+		}
+	}
 	for _, v := range views {
 		add(false, "", "## Matrix: "+md(v.Name)+" view", "",
 			"One column per OS family; its platforms share a cell where they recorded the same and split it, each part named, where not. Rows marked ≠ are where platforms disagree.")

@@ -412,7 +412,7 @@ func (s *summary) claims() []string {
 		t.write(&b)
 		return strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 	}
-	head := "Claims, per view and OS: holds, fails (does not hold) or ? (no data); closematrix claims says why"
+	head := "Claims, per view and OS: holds, fails (does not hold), ? (no data), n/a (not about the view)"
 	if l := render(cols); !tooWide(l) || len(s.views) < 2 {
 		return append([]string{head}, l...)
 	}
@@ -425,7 +425,7 @@ func (s *summary) claims() []string {
 			oses = append(oses, o)
 		}
 	}
-	letter := map[string]string{"holds": "h", "fails": "f", "?": "?"}
+	letter := map[string]string{"holds": "h", "fails": "f", "?": "?", string(NotApplicable): "n"}
 	names := make([]string, len(s.views))
 	for i, v := range s.views {
 		names[i] = v.Name
@@ -484,7 +484,7 @@ func (s *summary) claims() []string {
 	t.write(&b)
 	l := append([]string{head}, strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")...)
 	return append(l, strings.Split(wrap("Where the views disagree, one letter per view ("+strings.Join(names, ", ")+
-		"): h holds, f fails, ? no data, * its platforms differ, - not recorded there.", summaryWidth), "\n")...)
+		"): h holds, f fails, ? no data, n not about that view, * its platforms differ, - not recorded there.", summaryWidth), "\n")...)
 }
 
 // wrapItems joins items with sep into lines of at most n runes, breaking

@@ -81,8 +81,9 @@ func TestSummaryBudget(t *testing.T) {
 	if !strings.Contains(out, " more such rows") {
 		t.Error("rows were left out without saying so")
 	}
-	// 3 views × 5 OS columns of verdicts are too wide side by side.
-	if !strings.Contains(out, "one letter per view (raw, gonet, python)") || !strings.Contains(out, "h?h") {
+	// 3 views × 5 OS columns of verdicts are too wide side by side; claim 13
+	// holds in raw and is n/a in the views without an asynchronous recv.
+	if !strings.Contains(out, "one letter per view (raw, gonet, python)") || !strings.Contains(out, "hnn") {
 		t.Error("the claims are not folded into one column per OS")
 	}
 	for _, v := range []string{"raw", "gonet", "python"} {

@@ -80,8 +80,8 @@ func TestCSVAndJSONAreWellFormed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range recs {
-		if len(r) != 8 {
-			t.Errorf("CSV row has %d fields, want 8: %q", len(r), r)
+		if len(r) != 9 {
+			t.Errorf("CSV row has %d fields, want 9: %q", len(r), r)
 		}
 	}
 	if err := WriteJSON(&j, m); err != nil {

@@ -122,6 +122,9 @@ func WriteClaims(w io.Writer, m *Matrix) error {
 			for _, n := range pv.Needs {
 				fmt.Fprintf(bw, "      needs %s\n", oneLine(n))
 			}
+			if pv.Why != "" {
+				fmt.Fprintf(bw, "      %s\n", oneLine(pv.Why))
+			}
 		}
 	}
 	return bw.Flush()

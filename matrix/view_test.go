@@ -77,7 +77,7 @@ func TestViewsFromTheField(t *testing.T) {
 		}
 	}
 	// Known views first, in Views order; the others alphabetically.
-	if wantNames := []string{"raw", "gonet", "exec", "python"}; !slices.Equal(names, wantNames) {
+	if wantNames := []string{"raw", "gonet", "python", "exec"}; !slices.Equal(names, wantNames) {
 		t.Errorf("views %q, want %q", names, wantNames)
 	}
 	// A folded column names its members without their OS and view,
