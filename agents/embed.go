@@ -18,20 +18,26 @@ import (
 	"sync"
 )
 
-//go:embed python/agent.py asyncio/agent.py node/agent.js
+//go:embed python/agent.py asyncio/agent.py node/agent.js java/Agent.java rust/agent.rs
 var files embed.FS
 
 // builtin says, for each built-in view, the agent's file and the
 // interpreters that may run it, first found on PATH wins: python3 is the
 // name on Linux and macOS; Windows' python.org installer and GitHub's
 // images put python on PATH (python3 there may be the Store's stub).
+// java runs its file as a single-file source program (JEP 330, JDK 11+);
+// rust's "interpreter" is the compiler, and the agent is the program it
+// builds (buildRust), cached between runs.
 var builtin = map[string]struct {
 	file   string
 	interp []string
+	build  func(rustc, src string) (string, error)
 }{
-	"python":  {"python/agent.py", []string{"python3", "python"}},
-	"asyncio": {"asyncio/agent.py", []string{"python3", "python"}},
-	"node":    {"node/agent.js", []string{"node"}},
+	"python":  {"python/agent.py", []string{"python3", "python"}, nil},
+	"asyncio": {"asyncio/agent.py", []string{"python3", "python"}, nil},
+	"node":    {"node/agent.js", []string{"node"}, nil},
+	"java":    {"java/Agent.java", []string{"java"}, nil},
+	"rust":    {"rust/agent.rs", []string{"rustc"}, buildRust},
 }
 
 // Names are the built-in agents' view names, sorted.
@@ -84,6 +90,13 @@ func Command(name string) ([]string, error) {
 	path, err := write(b.file)
 	if err != nil {
 		return nil, err
+	}
+	if b.build != nil {
+		bin, err := b.build(interp, path)
+		if err != nil {
+			return nil, err
+		}
+		return []string{bin}, nil
 	}
 	return []string{interp, path}, nil
 }
