@@ -107,6 +107,11 @@ func (v *AgentView) Runtime() string {
 	if err != nil {
 		return ""
 	}
+	return runtimeWords(h)
+}
+
+// runtimeWords is platform.runtime for an agent's hello.
+func runtimeWords(h agent.Hello) string {
 	s := strings.TrimSpace(h.Runtime + " " + h.Version + " " + h.API)
 	if h.Loop != "" {
 		s += ", loop " + h.Loop
