@@ -2,7 +2,9 @@
 // one program per runtime in that runtime's standard library only, embedded
 // so that a copied closematrix binary can run them wherever the runtime is
 // on PATH: it writes them to a directory of its own under the system's
-// temporary directory and starts the runtime on them.
+// temporary directory and starts the runtime on them (the rust agent is
+// compiled first, with the rustc on PATH, and its binary cached:
+// build_rust.go).
 package agents
 
 import (
@@ -70,8 +72,10 @@ var (
 // Command returns the command line that runs the built-in agent name: the
 // runtime found on PATH and the agent's file, written under
 // $TMPDIR/closematrix-agents-<hash of the file>/ (once per content, so a
-// run leaves one small file per agent version behind, never one per run).
-// It wraps ErrRuntimeMissing when no interpreter is found.
+// run leaves one small file per agent version behind, never one per run);
+// for rust, the binary built from that file (buildRust). It wraps
+// ErrRuntimeMissing when no interpreter is found, ErrBuildFailed when the
+// agent could not be compiled.
 func Command(name string) ([]string, error) {
 	b, ok := builtin[name]
 	if !ok {
