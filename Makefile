@@ -45,10 +45,10 @@ run: $(BIN)/harness.test
 # views: the catalogue through each built-in runtime agent (agents/, issue
 # 18) whose runtime is on PATH, each written to results/$(LABEL)-<view>.json;
 # a view whose runtime is missing is skipped with a line that says so.
-VIEWS ?= python asyncio node
+VIEWS ?= python asyncio node java rust
 views: $(BIN)/harness.test
 	@for v in $(VIEWS); do \
-	  case $$v in node) rt=node;; *) rt=python3;; esac; \
+	  case $$v in node) rt=node;; java) rt=java;; rust) rt=rustc;; *) rt=python3;; esac; \
 	  if ! command -v $$rt >/dev/null; then echo "views: $$v skipped: $$rt is not on PATH"; continue; fi; \
 	  (cd harness && $(BIN)/harness.test $(SUITE_FLAGS) -ginkgo.no-color -ginkgo.succinct -closematrix.view=$$v \
 	    -closematrix.label=$(LABEL)-$$v -closematrix.out=$(RESULTS)/$(LABEL)-$$v.json >/dev/null) || exit 1; \

@@ -2,7 +2,9 @@
 // one program per runtime in that runtime's standard library only, embedded
 // so that a copied closematrix binary can run them wherever the runtime is
 // on PATH: it writes them to a directory of its own under the system's
-// temporary directory and starts the runtime on them.
+// temporary directory and starts the runtime on them (the rust agent is
+// compiled first, with the rustc on PATH, and its binary cached:
+// build_rust.go).
 package agents
 
 import (
@@ -18,20 +20,26 @@ import (
 	"sync"
 )
 
-//go:embed python/agent.py asyncio/agent.py node/agent.js
+//go:embed python/agent.py asyncio/agent.py node/agent.js java/Agent.java rust/agent.rs
 var files embed.FS
 
 // builtin says, for each built-in view, the agent's file and the
 // interpreters that may run it, first found on PATH wins: python3 is the
 // name on Linux and macOS; Windows' python.org installer and GitHub's
 // images put python on PATH (python3 there may be the Store's stub).
+// java runs its file as a single-file source program (JEP 330, JDK 11+);
+// rust's "interpreter" is the compiler, and the agent is the program it
+// builds (buildRust), cached between runs.
 var builtin = map[string]struct {
 	file   string
 	interp []string
+	build  func(rustc, src string) (string, error)
 }{
-	"python":  {"python/agent.py", []string{"python3", "python"}},
-	"asyncio": {"asyncio/agent.py", []string{"python3", "python"}},
-	"node":    {"node/agent.js", []string{"node"}},
+	"python":  {"python/agent.py", []string{"python3", "python"}, nil},
+	"asyncio": {"asyncio/agent.py", []string{"python3", "python"}, nil},
+	"node":    {"node/agent.js", []string{"node"}, nil},
+	"java":    {"java/Agent.java", []string{"java"}, nil},
+	"rust":    {"rust/agent.rs", []string{"rustc"}, buildRust},
 }
 
 // Names are the built-in agents' view names, sorted.
@@ -64,8 +72,10 @@ var (
 // Command returns the command line that runs the built-in agent name: the
 // runtime found on PATH and the agent's file, written under
 // $TMPDIR/closematrix-agents-<hash of the file>/ (once per content, so a
-// run leaves one small file per agent version behind, never one per run).
-// It wraps ErrRuntimeMissing when no interpreter is found.
+// run leaves one small file per agent version behind, never one per run);
+// for rust, the binary built from that file (buildRust). It wraps
+// ErrRuntimeMissing when no interpreter is found, ErrBuildFailed when the
+// agent could not be compiled.
 func Command(name string) ([]string, error) {
 	b, ok := builtin[name]
 	if !ok {
@@ -84,6 +94,13 @@ func Command(name string) ([]string, error) {
 	path, err := write(b.file)
 	if err != nil {
 		return nil, err
+	}
+	if b.build != nil {
+		bin, err := b.build(interp, path)
+		if err != nil {
+			return nil, err
+		}
+		return []string{bin}, nil
 	}
 	return []string{interp, path}, nil
 }

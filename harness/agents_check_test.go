@@ -17,13 +17,19 @@ import (
 	"github.com/closematrix/closematrix/schema"
 )
 
-// TestIndependentChecks is closematrix issue 18's point 6: each built-in
-// agent's view must agree with a short test written in that runtime's own
-// language (agents/python/check_test.py, agents/node/check.test.js; this test lives in harness, the one package whose tests may import it), which
+// TestIndependentChecks is closematrix issue 18's point 6 (and issue 19's
+// point 1 for java and rust): each built-in agent's view must agree with a
+// short test written in that runtime's own language
+// (agents/python/check_test.py, agents/node/check.test.js,
+// agents/java/Check.java, agents/rust/check.rs, which this test builds
+// with rustc first; this test lives in harness, the one package whose tests
+// may import it), which
 // plays close/idle, abort/idle, close/unread-at-actor and
 // abort/unread-at-peer on its own sockets, not through the agent. The test
 // prints what each step saw; this one plays the same scenarios through the
-// view and compares the classes (and the byte count of data).
+// view and compares the classes (and the byte count of data). A scenario
+// the runtime cannot play (Rust's std has no SO_LINGER, so no abort) is
+// {"unsupported": why} in the check's output, and the view must skip it.
 //
 // A runtime that is not on PATH skips its check with the reason; with
 // REQUIRE_AGENTS=1 (CI, where Python and Node are on every image) that
@@ -39,9 +45,14 @@ func TestIndependentChecks(t *testing.T) {
 		view   string
 		interp []string
 		args   []string
+		// compiled: interp is a compiler that builds args into a
+		// program (rustc's -o is added), and the check is that program.
+		compiled bool
 	}{
-		{"python", []string{"python3", "python"}, []string{"-m", "unittest", filepath.Join("python", "check_test.py")}},
-		{"node", []string{"node"}, []string{"--test", filepath.Join("node", "check.test.js")}},
+		{"python", []string{"python3", "python"}, []string{"-m", "unittest", filepath.Join("python", "check_test.py")}, false},
+		{"node", []string{"node"}, []string{"--test", filepath.Join("node", "check.test.js")}, false},
+		{"java", []string{"java"}, []string{filepath.Join("java", "Check.java")}, false},
+		{"rust", []string{"rustc"}, []string{"--edition", "2021", filepath.Join("rust", "check.rs")}, true},
 	} {
 		t.Run(tc.view, func(t *testing.T) {
 			interp := ""
@@ -57,7 +68,17 @@ func TestIndependentChecks(t *testing.T) {
 				}
 				t.Skipf("none of %v is on PATH", tc.interp)
 			}
-			seen := runCheck(t, interp, tc.args)
+			args := tc.args
+			if tc.compiled {
+				bin := filepath.Join(t.TempDir(), "check")
+				build := exec.Command(interp, append(append([]string{}, tc.args...), "-o", bin)...)
+				build.Dir = filepath.Join("..", "agents")
+				if out, err := build.CombinedOutput(); err != nil {
+					t.Fatalf("%s %v: %v\n%s", interp, tc.args, err, out)
+				}
+				interp, args = bin, nil
+			}
+			seen := runCheck(t, interp, args)
 			view, err := harness.TransportByName(tc.view)
 			if err != nil {
 				t.Fatal(err)
@@ -74,6 +95,14 @@ func TestIndependentChecks(t *testing.T) {
 					continue
 				}
 				rec, _ := harness.Run(sc, harness.Config{Repeat: 1, Transport: view})
+				if why, ok := steps["unsupported"]; ok {
+					if rec.Status != schema.StatusSkipped {
+						t.Errorf("%s: the runtime's own test cannot play it (%s), but the %s view recorded %s", id, why, tc.view, rec.Status)
+					} else {
+						t.Logf("%s: both unplayable: the check says %s; the view skipped it: %s", id, why, rec.Reason)
+					}
+					continue
+				}
 				if rec.Status != schema.StatusObserved {
 					t.Errorf("%s through the %s view: %s: %s", id, tc.view, rec.Status, rec.Reason)
 					continue

@@ -285,7 +285,7 @@ func (p *play) teardown() (err error) {
 				break
 			}
 		}
-		if lerr := s.SetLinger(true, 0); lerr != nil && !errors.Is(lerr, errListener) {
+		if lerr := s.SetLinger(true, 0); lerr != nil && !errors.Is(lerr, errListener) && !errors.Is(lerr, ErrNotInView) {
 			// Not fatal: the connection may linger in TIME_WAIT, which no
 			// later scenario shares (fresh ports). Said, not swallowed.
 			log.Printf("closematrix: %s: teardown: SO_LINGER {1, 0} on the %s: %v", p.sc.ID, side, lerr)

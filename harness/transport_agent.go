@@ -21,7 +21,8 @@ import (
 // The runtime views: both ends of every connection live in an agent process
 // (docs/agent-protocol.md) that makes its runtime's own calls — CPython's
 // socket module (python), asyncio's protocols (asyncio), Node's net.Socket
-// (node), or any program that speaks the protocol (exec). The harness drives
+// (node), Java's SocketChannel (java), Rust's std::net::TcpStream (rust),
+// or any program that speaks the protocol (exec). The harness drives
 // them through the agent and observes states, queues and the wire itself,
 // from the system's table by each connection's 4-tuple, as it does for the
 // helper process of the process scenarios.
@@ -68,6 +69,8 @@ var (
 	PythonView  = NewAgentView("python", func() ([]string, error) { return agents.Command("python") })
 	AsyncioView = NewAgentView("asyncio", func() ([]string, error) { return agents.Command("asyncio") })
 	NodeView    = NewAgentView("node", func() ([]string, error) { return agents.Command("node") })
+	JavaView    = NewAgentView("java", func() ([]string, error) { return agents.Command("java") })
+	RustView    = NewAgentView("rust", func() ([]string, error) { return agents.Command("rust") })
 	ExecView    = NewAgentView("exec", func() ([]string, error) {
 		argv := strings.Fields(os.Getenv(AgentEnv))
 		if len(argv) == 0 {
@@ -82,7 +85,7 @@ var (
 const AgentEnv = "CLOSEMATRIX_AGENT"
 
 func init() {
-	for _, v := range []*AgentView{PythonView, AsyncioView, NodeView, ExecView} {
+	for _, v := range []*AgentView{PythonView, AsyncioView, NodeView, JavaView, RustView, ExecView} {
 		transports[v.name] = v
 	}
 }
@@ -104,9 +107,22 @@ func (v *AgentView) Runtime() string {
 	if err != nil {
 		return ""
 	}
+	return runtimeWords(h)
+}
+
+// runtimeWords is platform.runtime for an agent's hello.
+func runtimeWords(h agent.Hello) string {
 	s := strings.TrimSpace(h.Runtime + " " + h.Version + " " + h.API)
 	if h.Loop != "" {
 		s += ", loop " + h.Loop
+	}
+	// Java's messages are localized (the OS's strerror_r, FormatMessageW):
+	// the locale the run used goes with the result file.
+	if loc, ok := h.Options["locale"].(string); ok && loc != "" {
+		s += ", locale " + loc
+		if env, ok := h.Options["messages_env"].(string); ok && env != "" {
+			s += " (" + env + ")"
+		}
 	}
 	return s
 }
@@ -152,7 +168,7 @@ func (v *AgentView) acquire() (*agent.Process, error) {
 	if v.proc == nil {
 		argv, err := v.argv()
 		if err != nil {
-			if errors.Is(err, agents.ErrRuntimeMissing) {
+			if errors.Is(err, agents.ErrRuntimeMissing) || errors.Is(err, agents.ErrBuildFailed) {
 				return nil, fmt.Errorf("%w: %w", ErrNotInView, err)
 			}
 			return nil, err
@@ -548,7 +564,8 @@ func (c *agentConn) Close() probes.Outcome {
 func (c *agentConn) SetLinger(on bool, secs int) error {
 	if on && secs == 0 {
 		if !c.p.Hello().Supports(agent.OpAbort) {
-			return fmt.Errorf("%w: %s has no abort", ErrNotInView, c.p.Hello().Runtime)
+			// The hello's abort may say why (Rust: no SO_LINGER in std).
+			return fmt.Errorf("%w: %s has no abort%s", ErrNotInView, c.p.Hello().Runtime, because(c.p.Hello().Abort))
 		}
 		c.abortOnClose.Store(true)
 		return nil
@@ -558,7 +575,7 @@ func (c *agentConn) SetLinger(on bool, secs int) error {
 		if !on {
 			return nil // the default already
 		}
-		return fmt.Errorf("%w: %s %s has no SO_LINGER", ErrNotInView, c.p.Hello().Runtime, c.p.Hello().API)
+		return fmt.Errorf("%w: %s %s has no SO_LINGER%s", ErrNotInView, c.p.Hello().Runtime, c.p.Hello().API, because(c.p.Hello().Abort))
 	}
 	a, err := c.call(agent.Command{Op: agent.OpSetLinger, On: &on, Secs: secs}, quickBound, false)
 	if err != nil {
@@ -571,6 +588,14 @@ func (c *agentConn) SetLinger(on bool, secs int) error {
 		return fmt.Errorf("set-linger: %s", errorWords(a.Error, a.Events))
 	}
 	return nil
+}
+
+// because is an agent's reason for lacking abort, as a clause: ": why".
+func because(why string) string {
+	if why == "" {
+		return ""
+	}
+	return ": " + why
 }
 
 // fillSendBuffer queues data without blocking until the send buffer is
@@ -666,7 +691,10 @@ func errorWords(e *agent.Error, events []string) string {
 		}
 	}
 	var parts []string
-	if e != nil {
+	switch {
+	case e != nil && isJavaType(e.Type):
+		parts = append(parts, javaWords(e)) // Java's only detail is its message
+	case e != nil:
 		if e.Type != "" {
 			parts = append(parts, e.Type)
 		}
@@ -705,6 +733,9 @@ func errorOutcome(h agent.Hello, e *agent.Error, events []string) probes.Outcome
 			}
 			return probes.Outcome{Class: class, Errno: words, Code: code}
 		}
+	}
+	if class, ok := javaClass(e); ok {
+		return probes.Outcome{Class: class, Errno: words}
 	}
 	for _, key := range []string{e.Name, e.Code, e.Type} {
 		if class, ok := runtimeClasses[key]; ok && key != "" {

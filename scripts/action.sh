@@ -7,7 +7,7 @@
 # Inputs, from the environment (action.yml maps its inputs onto them):
 #   CMX_LABEL_FILTER   Ginkgo label filter; empty: the whole catalogue
 #   CMX_REPEATS        runs per scenario (3)
-#   CMX_VIEW           raw, gonet, python, asyncio, node or exec (raw), recorded as platform.view in the
+#   CMX_VIEW           raw, gonet, python, asyncio, node, java, rust or exec (raw), recorded as platform.view in the
 #                      result file whatever the label (the matrix files the
 #                      column by it)
 #   CMX_AGENT          with CMX_VIEW=exec: the command line of the agent to

@@ -10,7 +10,8 @@
 #                                      = raw
 #           out/results/<label>-<view>.json  the same through each other view:
 #                                      gonet (Go's net package), python,
-#                                      asyncio, node (the runtime agents;
+#                                      asyncio, node, java, rust (the
+#                                      runtime agents;
 #                                      platform.view = the view); a view
 #                                      whose runtime is not on this image is
 #                                      a file of skipped scenarios that says
@@ -66,11 +67,12 @@ fi
 echo "ci-suite: label $label, runner ${runner:-(none)}, $(go version)"
 status=0
 # The views: raw sockets (the OS's answers) under <label>, then Go's net
-# package and the runtime agents (what a Go, Python, asyncio or Node program
+# package and the runtime agents (what a Go, Python, asyncio, Node, Java or
+# Rust program
 # gets) under <label>-<view>. The suite records the view as platform.view
 # (-closematrix.view), which is what the matrix files the column by; the
 # suffix names the file. CLOSEMATRIX_VIEWS overrides the list.
-for view in ${CLOSEMATRIX_VIEWS:-raw gonet python asyncio node}; do
+for view in ${CLOSEMATRIX_VIEWS:-raw gonet python asyncio node java rust}; do
 	l=$label
 	[ "$view" = raw ] || l=$label-$view
 	rm -f "out/results/$l.json" "out/junit-$l.xml"

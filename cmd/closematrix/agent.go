@@ -13,7 +13,7 @@ import (
 )
 
 // agentCommand is `closematrix agent check -- CMD ARGS…` (or `agent check
-// NAME` for a built-in agent: python, asyncio, node): it tells an agent's
+// NAME` for a built-in agent: python, asyncio, node, java, rust): it tells an agent's
 // author, in one screen, whether the agent speaks the protocol
 // (docs/agent-protocol.md). Exit 0 when every check passed, 1 otherwise.
 func agentCommand(args []string, stdout, stderr io.Writer) (int, error) {

@@ -59,7 +59,7 @@ const usage = `usage:
       same platform; exit 1 when something changed, 0 when nothing did.
       --github also prints each change as a ::warning annotation;
       --update then copies CURRENT over BASELINE and exits 0
-  closematrix agent check -- CMD ARGS...  |  closematrix agent check python|asyncio|node
+  closematrix agent check -- CMD ARGS...  |  closematrix agent check python|asyncio|node|java|rust
       check that an agent speaks the agent protocol (docs/agent-protocol.md)
   closematrix version
   closematrix help

@@ -12,10 +12,15 @@ import (
 // socketCalls are the system calls a runtime's blocking socket call sleeps
 // in: CPython's sock.recv and sock.sendall (glibc's recv and send are
 // recvfrom(2) and sendto(2) on Linux), accept4(2), connect(2), and the
-// msg forms.
+// msg forms; and read(2) and write(2), which the JDK's blocking
+// SocketChannel calls on the socket (openjdk/jdk,
+// src/java.base/unix/native/libnio/ch/SocketDispatcher.c, read0 and
+// write0). Only a thread an agent named for a socket call is looked at,
+// between its started message and its answer.
 var socketCalls = map[int]bool{
 	unix.SYS_RECVFROM: true, unix.SYS_RECVMSG: true, unix.SYS_SENDTO: true, unix.SYS_SENDMSG: true,
 	unix.SYS_ACCEPT4: true, unix.SYS_ACCEPT: true, unix.SYS_CONNECT: true,
+	unix.SYS_READ: true, unix.SYS_WRITE: true,
 }
 
 // threadInCall reads /proc/PID/task/TID/syscall, whose first field is the
