@@ -61,7 +61,7 @@ func TestParseBadInput(t *testing.T) {
 		{"step without side", strings.Replace(minimal, `"peer.recv"`, `"recv#2"`, 1), `name "recv#2"`},
 		{"empty class", strings.Replace(minimal, `"class":"eof"`, `"class":""`, 1), "outcome.class is empty"},
 		{"control char in class", strings.Replace(minimal, `"class":"eof"`, `"class":"e\u0007of"`, 1), "control characters"},
-		{"long errno", strings.Replace(minimal, `"class":"eof"`, `"class":"reset","errno":"`+strings.Repeat("E", 100)+`"`, 1), "longer than 64 bytes"},
+		{"long errno", strings.Replace(minimal, `"class":"eof"`, `"class":"reset","errno":"`+strings.Repeat("E", 300)+`"`, 1), "longer than 256 bytes"},
 		{"long events cell", strings.Replace(strings.Replace(minimal, `"name":"peer.recv"`, `"name":"peer.events"`, 1), `"class":"eof"`, `"class":"`+strings.Repeat("EVFILT_READ[EV_EOF] ", 13)+`"`, 1), "longer than 256 bytes"},
 		{"zero-count variant", strings.Replace(minimal, `"outcome":{"class":"eof"}`, `"outcome":{"class":"eof"},"variants":[{"class":"eof","count":0}]`, 1), "count 0"},
 		{"duplicate step", strings.Replace(minimal, `"steps":[`, `"steps":[{"name":"peer.recv","outcome":{"class":"eof"}},`, 1), "peer.recv: duplicate step name"},

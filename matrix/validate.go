@@ -198,7 +198,11 @@ func validateOutcome(kind schema.Kind, o schema.Outcome) error {
 	} else if err := checkWord("class", string(o.Class)); err != nil {
 		return err
 	}
-	return checkWord("errno", o.Errno)
+	// A runtime view's errno is the runtime's own words and, for an
+	// evented API, its event sequence ("ConnectionResetError ECONNRESET;
+	// connection_lost(ConnectionResetError ECONNRESET)"): a sentence, bounded
+	// like an events cell's.
+	return checkText("errno", o.Errno, maxEvents)
 }
 
 // checkWord keeps control characters and essays out of cells; whatever else a
