@@ -306,7 +306,13 @@ func (t *sumTable) lines(n int, marks map[string]bool) []string {
 			step = max(step, utf8.RuneCountInString(t.rows[i].step)+2)
 		}
 		cols := len(t.header) - 2
-		out = render(true, min(cellWidth, max(6, (summaryWidth-step)/max(cols, 1)-1)), " ")
+		// The estimate leaves out the step's indent and an ellipsis: narrow
+		// on until the lines fit (many views side by side).
+		for cw := min(cellWidth, max(6, (summaryWidth-step)/max(cols, 1)-1)); ; cw-- {
+			if out = render(true, cw, " "); !tooWide(out) || cw <= 4 {
+				break
+			}
+		}
 	}
 	title := t.title
 	if folds(t.rows) {
