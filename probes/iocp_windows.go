@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -124,6 +125,7 @@ func (r *iocpRecv) reap(ms uint32) (Completion, bool) {
 		}
 		return c, false
 	}
+	written := iosbWritten(&r.op().ov, iosbBound)
 	c := completionOf(&r.op().ov, n, err)
 	// WSAGetOverlappedResult of a completed operation does not wait, and
 	// is asked only while the socket is open: on a closed handle ws2_32
@@ -131,15 +133,19 @@ func (r *iocpRecv) reap(ms uint32) (Completion, bool) {
 	// and a handle value that another socket has taken by then answers for
 	// that socket's provider. The owner's lock is held across the call, so
 	// Close cannot run closesocket meanwhile (it marks the socket closed
-	// under that lock first).
+	// under that lock first). Nor is it asked of an OVERLAPPED whose
+	// status is not written yet: it would answer WSA_IO_INCOMPLETE.
 	var e windows.Errno
-	asked := r.owner.ifOpen(func() {
+	asked := written && r.owner.ifOpen(func() {
 		var got, flags uint32
 		if werr := windows.WSAGetOverlappedResult(r.fd, &r.op().ov, &got, false, &flags); werr != nil && errors.As(werr, &e) {
 			c.WSA, c.WSACode = errnoName(e), int(e)
 		}
 	})
-	if !asked {
+	switch {
+	case !written:
+		c.Note = fmt.Sprintf("no NTSTATUS or WSA code: OVERLAPPED.Internal still read STATUS_PENDING %v after the completion packet was dequeued", iosbBound)
+	case !asked:
 		c.Note = "WSAGetOverlappedResult not asked: the socket was closed before the completion was read (on a closed handle it answers WSAENOTSOCK for any operation)"
 	}
 	r.mu.Lock()
@@ -158,10 +164,33 @@ func completionOf(ov *windows.Overlapped, n uint32, gqcsErr error) Completion {
 		c.Errno, c.Code = completionErrnoName(e), int(e)
 	}
 	b := unsafe.Slice((*byte)(unsafe.Pointer(ov)), unsafe.Sizeof(*ov))
-	if st, err := overlappedStatus(b, int(unsafe.Sizeof(uintptr(0)))); err == nil {
+	if st, err := overlappedStatus(b, int(unsafe.Sizeof(uintptr(0)))); err == nil && st != uint32(windows.STATUS_PENDING) {
 		c.NTStatus, c.NTStatusCode = ntStatusName(st), st
 	}
 	return c
+}
+
+// iosbBound bounds iosbWritten's wait. A variable for the tests.
+var iosbBound = 100 * time.Millisecond
+
+// iosbWritten waits, up to bound, until the OVERLAPPED's Internal no
+// longer reads STATUS_PENDING, which WSARecv put there. Windows writes the
+// IO_STATUS_BLOCK before it queues the completion packet (the I/O manager
+// completes the IRP, then posts to the port), so there it never waits.
+// Wine 8 was seen, on a loaded machine, to queue the packet first: a
+// pending recv completed by the peer's FIN or RST was dequeued with
+// Internal still STATUS_PENDING, and WSAGetOverlappedResult then answered
+// WSA_IO_INCOMPLETE (996) in one run of three. The kernel (or Wine's
+// completing thread) writes that memory, so it is read atomically.
+func iosbWritten(ov *windows.Overlapped, bound time.Duration) bool {
+	deadline := time.Now().Add(bound)
+	for uint32(atomic.LoadUintptr(&ov.Internal)) == uint32(windows.STATUS_PENDING) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+	return true
 }
 
 // setOwner gives the recv its socket (socketOwned), for reap's open check.

@@ -1,7 +1,9 @@
 package probes
 
 import (
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/windows"
 )
@@ -70,5 +72,28 @@ func TestCompletionOf(t *testing.T) {
 	}
 	if o := c.Outcome(); o.Class != "aborted" {
 		t.Errorf("Outcome = %+v; want aborted (a local disconnect, whatever GQCS's 64 says)", o)
+	}
+}
+
+// TestIOSBWritten: a completion dequeued while the OVERLAPPED still reads
+// STATUS_PENDING (Wine, loaded) is read once the status is written, and
+// records no NTSTATUS while it is not.
+func TestIOSBWritten(t *testing.T) {
+	ov := windows.Overlapped{Internal: uintptr(windows.STATUS_PENDING)}
+	if c := completionOf(&ov, 0, nil); c.NTStatus != "" {
+		t.Errorf("completionOf(STATUS_PENDING) = %+v; want no NTSTATUS", c)
+	}
+	if iosbWritten(&ov, time.Millisecond) {
+		t.Error("iosbWritten = true while Internal reads STATUS_PENDING")
+	}
+	go func() {
+		time.Sleep(5 * time.Millisecond)
+		atomic.StoreUintptr(&ov.Internal, uintptr(windows.STATUS_CONNECTION_RESET))
+	}()
+	if !iosbWritten(&ov, 2*time.Second) {
+		t.Fatal("iosbWritten = false after the status was written")
+	}
+	if c := completionOf(&ov, 0, windows.ERROR_NETNAME_DELETED); c.NTStatus != "STATUS_CONNECTION_RESET" {
+		t.Errorf("completionOf = %+v", c)
 	}
 }
