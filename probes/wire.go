@@ -72,3 +72,17 @@ func WireClass(segs []Segment) string {
 	}
 	return strings.Join(out, ",")
 }
+
+// Segments reads everything captured so far and returns the segments of the
+// watched direction (Local to Remote), in order: the Local-to-Remote half of
+// Packets, whichever capture this system has.
+func (c *Capture) Segments() ([]Segment, error) {
+	all, err := c.Packets()
+	var segs []Segment
+	for _, p := range all {
+		if p.FromLocal {
+			segs = append(segs, p.Segment)
+		}
+	}
+	return segs, err
+}

@@ -152,19 +152,6 @@ func setupBPF(fd int, c Conn4) (*Capture, error) {
 // also FreeBSD's default net.bpf.maxbufsize.
 const bpfMaxBuf = 0x80000
 
-// Segments reads everything captured so far and returns the segments of the
-// watched direction (Local to Remote), in order.
-func (c *Capture) Segments() ([]Segment, error) {
-	all, err := c.Packets()
-	var segs []Segment
-	for _, p := range all {
-		if p.FromLocal {
-			segs = append(segs, p.Segment)
-		}
-	}
-	return segs, err
-}
-
 // Packets reads everything captured so far and returns the segments of both
 // directions since the capture started, in the order the tap saw them.
 // lo0 taps each packet once, on output (xnu bsd/net/if_loop.c lo_output:

@@ -60,19 +60,6 @@ func StartCapture(c Conn4) (*Capture, error) {
 	return &Capture{fd: fd, conn: c}, nil
 }
 
-// Segments reads everything captured so far and returns the segments of the
-// watched direction (Local to Remote), in order.
-func (c *Capture) Segments() ([]Segment, error) {
-	all, err := c.Packets()
-	var segs []Segment
-	for _, p := range all {
-		if p.FromLocal {
-			segs = append(segs, p.Segment)
-		}
-	}
-	return segs, err
-}
-
 // Packets reads everything captured so far and returns the segments of both
 // directions since the capture started, in the order they went out. On
 // loopback every packet is seen twice, going out and coming in; only the

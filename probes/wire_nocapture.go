@@ -14,9 +14,6 @@ func StartCapture(Conn4) (*Capture, error) {
 	return nil, fmt.Errorf("%w: the wire capture uses Linux's AF_PACKET or a BSD's BPF device", ErrUnsupported)
 }
 
-// Segments returns nothing here.
-func (*Capture) Segments() ([]Segment, error) { return nil, ErrUnsupported }
-
 // Packets returns nothing here.
 func (*Capture) Packets() ([]Packet, error) { return nil, ErrUnsupported }
 
