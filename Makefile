@@ -179,7 +179,7 @@ wine-deps:
 # spent in bounds that expired, signals and TCP's timers; then the matrix's
 # render benchmarks (30 columns × 200 scenarios: budget 1 s).
 bench:
-	@$(GO) test ./harness -run '^$$' -bench Catalogue -benchtime 1x | grep -E '^(Benchmark|ok|group|catalogue)'
+	@$(GO) test ./harness -run '^$$' -bench 'Catalogue|Views' -benchtime 1x | grep -E '^(Benchmark|ok|group|catalogue|view)'
 	@$(GO) test ./matrix -run '^$$' -bench 'RenderHTML|Publish30x200' -benchmem | grep -E '^(Benchmark|ok)'
 
 clean:

@@ -59,3 +59,39 @@ func share(part, whole time.Duration) float64 {
 	}
 	return 100 * float64(part) / float64(whole)
 }
+
+// BenchmarkViews plays the whole catalogue through the raw view and each
+// other view whose runtime is here (issue 18.7: a runtime view within twice
+// the raw view's wall time), one after the other, and prints each wall time
+// with its ratio to raw's. A view that cannot start (its runtime is not on
+// PATH) says so. `make bench` runs it.
+func BenchmarkViews(b *testing.B) {
+	for b.Loop() {
+		var raw time.Duration
+		for _, v := range []string{"raw", "gonet", "python", "asyncio", "node", "java", "rust"} {
+			t, err := TransportByName(v)
+			if err != nil {
+				fmt.Printf("view %-8s %v\n", v, err)
+				continue
+			}
+			if r, ok := t.(RuntimeNamer); ok && v != "gonet" && r.Runtime() == "" {
+				fmt.Printf("view %-8s not here: its agent did not start (runtime not on PATH?)\n", v)
+				continue
+			}
+			start := time.Now()
+			recs, _ := RunAll(Catalogue(), Config{Repeat: DefaultRepeat, Transport: t}, RunOptions{})
+			wall := time.Since(start)
+			if v == "raw" {
+				raw = wall
+			}
+			observed := 0
+			for _, r := range recs {
+				if r.Status == "observed" {
+					observed++
+				}
+			}
+			fmt.Printf("view %-8s %3d scenarios (%3d observed) %7.0f ms wall  %4.2f× raw\n", v, len(recs), observed, ms(wall), wall.Seconds()/raw.Seconds())
+			b.ReportMetric(wall.Seconds(), v+"-s")
+		}
+	}
+}
