@@ -68,10 +68,17 @@ const (
 var (
 	PythonView  = NewAgentView("python", func() ([]string, error) { return agents.Command("python") })
 	AsyncioView = NewAgentView("asyncio", func() ([]string, error) { return agents.Command("asyncio") })
-	NodeView    = NewAgentView("node", func() ([]string, error) { return agents.Command("node") })
-	JavaView    = NewAgentView("java", func() ([]string, error) { return agents.Command("java") })
-	RustView    = NewAgentView("rust", func() ([]string, error) { return agents.Command("rust") })
-	ExecView    = NewAgentView("exec", func() ([]string, error) {
+	// AsyncioSelectorView is asyncio on the selector loop whatever the
+	// platform's default: on Windows the default is the Proactor, and the
+	// two answer differently (python/cpython#109215, python/asyncio#319).
+	AsyncioSelectorView = NewAgentView("asyncio-selector", func() ([]string, error) {
+		argv, err := agents.Command("asyncio")
+		return append(argv, "--loop=selector"), err
+	})
+	NodeView = NewAgentView("node", func() ([]string, error) { return agents.Command("node") })
+	JavaView = NewAgentView("java", func() ([]string, error) { return agents.Command("java") })
+	RustView = NewAgentView("rust", func() ([]string, error) { return agents.Command("rust") })
+	ExecView = NewAgentView("exec", func() ([]string, error) {
 		argv := strings.Fields(os.Getenv(AgentEnv))
 		if len(argv) == 0 {
 			return nil, fmt.Errorf("%w: the exec view runs the agent $%s names, and it is empty", ErrNotInView, AgentEnv)
@@ -85,7 +92,7 @@ var (
 const AgentEnv = "CLOSEMATRIX_AGENT"
 
 func init() {
-	for _, v := range []*AgentView{PythonView, AsyncioView, NodeView, JavaView, RustView, ExecView} {
+	for _, v := range []*AgentView{PythonView, AsyncioView, AsyncioSelectorView, NodeView, JavaView, RustView, ExecView} {
 		transports[v.name] = v
 	}
 }

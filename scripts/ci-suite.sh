@@ -72,7 +72,13 @@ status=0
 # gets) under <label>-<view>. The suite records the view as platform.view
 # (-closematrix.view), which is what the matrix files the column by; the
 # suffix names the file. CLOSEMATRIX_VIEWS overrides the list.
-for view in ${CLOSEMATRIX_VIEWS:-raw gonet python asyncio node java rust}; do
+# On Windows asyncio also runs on the selector loop as a view of its own
+# (asyncio-selector): its default there is the Proactor, and the two answer
+# differently (python/cpython#109215, python/asyncio#319). Elsewhere the
+# selector loop is the default, so that view would repeat asyncio's.
+views="raw gonet python asyncio node java rust"
+[ "$goos" != windows ] || views="$views asyncio-selector"
+for view in ${CLOSEMATRIX_VIEWS:-$views}; do
 	l=$label
 	[ "$view" = raw ] || l=$label-$view
 	rm -f "out/results/$l.json" "out/junit-$l.xml"

@@ -312,7 +312,13 @@ def dispatch(loop, line):
 
 
 def main():
-    loop = asyncio.new_event_loop()
+    # --loop=selector: the selector loop whatever the platform's default
+    # (on Windows the default is ProactorEventLoop, and the two differ:
+    # python/cpython#109215, python/asyncio#319): the asyncio-selector view.
+    if "--loop=selector" in sys.argv[1:]:
+        loop = asyncio.SelectorEventLoop()
+    else:
+        loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     selector = getattr(loop, "_selector", None)  # private; the name only
     name = type(loop).__name__ + ("(%s)" % type(selector).__name__ if selector is not None else "")

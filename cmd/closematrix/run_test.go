@@ -29,7 +29,7 @@ func TestRunFlags(t *testing.T) {
 	}{
 		{[]string{"run", "-repeat", "0"}, []string{"closematrix: -repeat: 0: want 1 or more"}},
 		{[]string{"run", "-slow-repeat", "-1", "-bound", "0s"}, []string{"-slow-repeat: -1: want 1 or more", "-bound: 0s: want a positive duration"}},
-		{[]string{"run", "-view", "netty"}, []string{`-view: unknown view "netty" (have asyncio, exec, gonet, java, node, python, raw, rust)`}},
+		{[]string{"run", "-view", "netty"}, []string{`-view: unknown view "netty" (have asyncio, asyncio-selector, exec, gonet, java, node, python, raw, rust)`}},
 		{[]string{"run", "-label", "my laptop"}, []string{`-label: "my laptop": want letters`}},
 		{[]string{"run", "-workers", "-2"}, []string{"-workers: -2: want 0"}},
 		{[]string{"run", "-label-filter", "abort &&"}, []string{`closematrix: -label-filter "abort &&": `}},
