@@ -60,6 +60,15 @@ type CallWaiter interface {
 	WaitInCall(bound time.Duration) (signal bool, err error)
 }
 
+// CallEnterer is an endpoint whose blocking calls say when they enter the
+// system call itself (raw sockets: probes.Socket.RecvEntering): a posture's
+// thread-state signal is read only from then on, not while the call is
+// still preparing (closematrix issue 20.2).
+type CallEnterer interface {
+	RecvEntering(max int, entering func()) probes.Outcome
+	SendEntering(p []byte, entering func()) probes.Outcome
+}
+
 // Watchable is an endpoint that a readiness API can register (raw sockets:
 // epoll, kqueue, AFD poll); a runtime that owns its descriptor's
 // registration is not.

@@ -141,6 +141,10 @@ func (p *play) waitReadable(side Side) error {
 // closematrix render would pay 64 MiB for it.
 var fill = sync.OnceValue(func() []byte { return make([]byte, FillBytes) })
 
+// waitInSyscall is the posture's thread-state signal (probes.WaitInSyscall),
+// a variable so that a test can see when the runner starts reading it.
+var waitInSyscall = probes.WaitInSyscall
+
 // startPosture starts the blocked call the posture needs and waits until its
 // thread is asleep inside the call (a signal on Linux, PostureGrace
 // elsewhere).
@@ -150,11 +154,24 @@ func (p *play) startPosture() (*call, error) {
 		return nil, nil // idle
 	}
 	s := p.sock[pc.Side]
+	// entered is closed when the call enters its system call (CallEnterer)
+	// or returns, whichever is first: the thread-state signal is read only
+	// from then on (issue 20.2). A view that cannot say so closes it at the
+	// start of the call.
+	entered := make(chan struct{})
+	var enterOnce sync.Once
+	enter := func() { enterOnce.Do(func() { close(entered) }) }
+	ce, enters := s.(CallEnterer)
+	recvOf, sendOf := s.Recv, s.Send
+	if enters {
+		recvOf = func(n int) probes.Outcome { return ce.RecvEntering(n, enter) }
+		sendOf = func(b []byte) probes.Outcome { return ce.SendEntering(b, enter) }
+	}
 	var f func() probes.Outcome
 	var op Op
 	switch pc.Op {
 	case BlockedRecv:
-		recv := p.counted(pc.Side, s.Recv)
+		recv := p.counted(pc.Side, recvOf)
 		f, op = func() probes.Outcome { return recv(recvMax) }, Recv
 	case BlockedSend:
 		// How much of it the other end reads is not known until it
@@ -165,7 +182,7 @@ func (p *play) startPosture() (*call, error) {
 		// see the send itself, not 64 MiB being zeroed first.
 		buf := fill()
 		f, op = func() probes.Outcome {
-			o := s.Send(buf)
+			o := sendOf(buf)
 			if o.Class == schema.ClassOK && o.N < len(buf) {
 				// A partial count varies with the buffers' sizes: it says
 				// "returned after moving some bytes", recorded as ok 0.
@@ -175,17 +192,29 @@ func (p *play) startPosture() (*call, error) {
 		}, Send
 	case BlockedAccept:
 		f, op = s.(*listenerActor).accept, Recv
+		enters = false
 	}
 	inner := f
 	f = func() probes.Outcome {
 		if s.Closed() {
 			p.postureLate.Store(true) // the action overtook the call
 		}
+		if !enters {
+			enter()
+		}
+		defer enter()
 		return inner()
 	}
 	c := p.start(pc.Side, op, pc.Name(), f)
 	start := time.Now()
 	var err error
+	t := time.NewTimer(setupBound)
+	select {
+	case <-entered:
+		t.Stop()
+	case <-t.C:
+		return c, fmt.Errorf("the %s did not reach its system call within %v", pc.Op, setupBound)
+	}
 	if w, ok := s.(CallWaiter); ok {
 		// A view with calls of its own (Go's netpoller parks a Read
 		// instead of blocking in recvfrom) says when its call is waiting.
@@ -196,7 +225,7 @@ func (p *play) startPosture() (*call, error) {
 		}
 	} else {
 		var signal bool
-		signal, err = probes.WaitInSyscall(c.tid, setupBound)
+		signal, err = waitInSyscall(c.tid, setupBound)
 		if !signal && err == nil {
 			p.postureGrace = fmt.Sprintf("posture held by a %v grace period, not a signal: %v", probes.PostureGrace, probes.ThreadSignal())
 		}

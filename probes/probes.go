@@ -223,8 +223,22 @@ func Observed(o Outcome) bool { return o.Class != "" }
 
 // Send wraps a blocking send(2) (WSASend on Windows) of p, with SIGPIPE
 // suppressed so that EPIPE is an error return and not a signal.
-func (s *Socket) Send(p []byte) Outcome {
-	n, err := s.call(func(fd sysfd) (int, error) { return send(fd, p) })
+func (s *Socket) Send(p []byte) Outcome { return s.SendEntering(p, nil) }
+
+// SendEntering is Send that calls entering, when not nil, on the calling
+// thread right before the system call itself: after the closed-descriptor
+// check and everything else Send does first. A caller that watches the
+// thread for a sign that it sleeps in the call (a posture) starts watching
+// only then, so a thread that the Go runtime parks before the call (a GC
+// assist, a preemption) is not taken for one asleep in it (closematrix
+// issue 20.2: darwin's TH_STATE_WAITING reads the same for both).
+func (s *Socket) SendEntering(p []byte, entering func()) Outcome {
+	n, err := s.call(func(fd sysfd) (int, error) {
+		if entering != nil {
+			entering()
+		}
+		return send(fd, p)
+	})
 	if err != nil {
 		return errOutcome(err)
 	}
@@ -232,9 +246,18 @@ func (s *Socket) Send(p []byte) Outcome {
 }
 
 // Recv wraps a blocking recv(2) (WSARecv on Windows) of up to max bytes.
-func (s *Socket) Recv(max int) Outcome {
+func (s *Socket) Recv(max int) Outcome { return s.RecvEntering(max, nil) }
+
+// RecvEntering is Recv that calls entering, when not nil, right before the
+// system call itself (see SendEntering).
+func (s *Socket) RecvEntering(max int, entering func()) Outcome {
 	buf := make([]byte, max)
-	n, err := s.call(func(fd sysfd) (int, error) { return recv(fd, buf) })
+	n, err := s.call(func(fd sysfd) (int, error) {
+		if entering != nil {
+			entering()
+		}
+		return recv(fd, buf)
+	})
 	switch {
 	case err != nil:
 		return errOutcome(err)
