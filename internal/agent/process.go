@@ -255,6 +255,15 @@ func (p *Process) Err() error {
 
 // withTail adds the agent's last stderr lines to err.
 func (p *Process) withTail(err error) error {
+	// An agent that exited closes stderr too, but its last lines may still
+	// be on their way to readStderr: wait for that reader to end, briefly
+	// (an agent that is alive but broke the protocol keeps stderr open).
+	t := time.NewTimer(100 * time.Millisecond)
+	select {
+	case <-p.errDone:
+	case <-t.C:
+	}
+	t.Stop()
 	if t := p.Stderr(); len(t) > 0 {
 		return fmt.Errorf("%w; agent stderr: %s", err, strings.Join(t, " | "))
 	}
