@@ -114,8 +114,9 @@ if [ -n "$agent" ]; then
 		echo "::error title=closematrix::the agent input needs view: exec (view is $view)"
 		exit 2
 	fi
-	# shellcheck disable=SC2206 # a command line, split at spaces on purpose
-	args+=(-- $agent)
+	# A command line, split at spaces on purpose, never glob-expanded.
+	read -r -a agent_argv <<<"$agent"
+	args+=(-- "${agent_argv[@]}")
 fi
 set +e
 "$bin" "${args[@]}"
