@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 )
@@ -82,7 +83,7 @@ func Command(name string) ([]string, error) {
 		return nil, fmt.Errorf("no built-in agent %q (have %v)", name, Names())
 	}
 	var interp string
-	for _, c := range b.interp {
+	for _, c := range interpreters(name, b.interp) {
 		if p, err := exec.LookPath(c); err == nil {
 			interp = p
 			break
@@ -146,4 +147,16 @@ func write(file string) (string, error) {
 	}
 	written[file] = path
 	return path, nil
+}
+
+// interpreters is the order to look for a built-in agent's runtime in. On
+// Windows a python3.exe on PATH may be the Microsoft Store's stub, which
+// exits at once (WindowsApps\python3.exe: "App execution aliases"), while
+// python.exe and the py launcher are what the python.org and GitHub
+// runner installs provide: those come first there.
+func interpreters(name string, list []string) []string {
+	if runtime.GOOS == "windows" && (name == "python" || name == "asyncio") {
+		return []string{"python", "py", "python3"}
+	}
+	return list
 }

@@ -45,6 +45,9 @@ type AgentView struct {
 	proc  *agent.Process
 	users int         // listeners and endpoints not yet closed on proc
 	idle  *time.Timer // closes proc once it has had no user for agentIdle
+	// startErr is why the agent could not be started this run (its
+	// runtime missing, a failed build, no hello), kept until Close.
+	startErr error
 }
 
 // agentIdle is how long an agent process with no listener or connection
@@ -148,7 +151,7 @@ func (v *AgentView) Hello() (agent.Hello, error) {
 func (v *AgentView) Close() error {
 	v.mu.Lock()
 	p := v.proc
-	v.proc, v.users = nil, 0
+	v.proc, v.users, v.startErr = nil, 0, nil
 	if v.idle != nil {
 		v.idle.Stop()
 	}
@@ -173,16 +176,27 @@ func (v *AgentView) acquire() (*agent.Process, error) {
 		v.proc, v.users = nil, 0
 	}
 	if v.proc == nil {
+		if v.startErr != nil {
+			// It failed to start once this run: every later scenario
+			// would wait (a build, a 10 s hello) for the same failure.
+			return nil, v.startErr
+		}
 		argv, err := v.argv()
 		if err != nil {
 			if errors.Is(err, agents.ErrRuntimeMissing) || errors.Is(err, agents.ErrBuildFailed) {
-				return nil, fmt.Errorf("%w: %w", ErrNotInView, err)
+				err = fmt.Errorf("%w: %w", ErrNotInView, err)
 			}
+			v.startErr = err
 			return nil, err
 		}
 		p, err := agent.Start(argv, nil)
 		if err != nil {
-			return nil, fmt.Errorf("the %s agent (%s): %w", v.name, strings.Join(argv, " "), err)
+			// A runtime on PATH that cannot run the agent (a Windows Store
+			// stub named python3, a Java older than 11) is a view this
+			// machine does not have: the column is skips with this reason,
+			// the agent's stderr included, not errors.
+			v.startErr = fmt.Errorf("%w: the %s agent (%s) did not start: %w", ErrNotInView, v.name, strings.Join(argv, " "), err)
+			return nil, v.startErr
 		}
 		v.proc = p
 	}
