@@ -124,19 +124,13 @@ type processEnd interface {
 // the runner has for a connection in another process.
 type tableObserver struct{ e Endpoint }
 
-// State is the connection's table entry. A socket still open whose
-// connection has no entry any more (reset, or gone) is CLOSED, as its own
-// TCP_INFO would say; none is for a socket its side closed (the README's
-// state words). An open socket whose connection went to TIME_WAIT is left as
-// the table says: Linux's own tcp_info reads CLOSED there (the connection is
-// handed to a timewait sock), other systems' do not.
-func (t tableObserver) State() (string, error) {
-	st, err := probes.LookupState(t.e.Conn())
-	if err == nil && st == probes.StateNone && !t.e.Closed() {
-		st = probes.StateClosed
-	}
-	return st, err
-}
+// State is the connection's table entry, as the table says it: none when
+// there is no entry. A raw socket still open would read CLOSED there (its
+// own TCP_INFO), but whether a runtime still holds its socket open is not
+// in the table (Node destroys its socket on 'error', asyncio closes its
+// transport after connection_lost), so the step says so in its note
+// (stateStep) instead of guessing CLOSED.
+func (t tableObserver) State() (string, error) { return probes.LookupState(t.e.Conn()) }
 
 // Pending is the connection's unread bytes as the table shows them
 // (/proc/net/tcp rx_queue, pcblist's so_rcv.sb_cc, ESTATS elsewhere).

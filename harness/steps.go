@@ -35,6 +35,9 @@ func (p *play) stateStep(st Step) observation {
 	if o.skipped == "" {
 		p.fail(p.checkStates(st, s))
 	}
+	if _, byTable := observerOf(s).(tableObserver); byTable && o.outcome.Class == probes.StateNone && !s.Closed() {
+		o.note = "from the system's table, which has no entry for the connection: the harness did not close this end, and whether the runtime did (raw sockets still open read CLOSED) is not visible from here"
+	}
 	if o.outcome.Class == probes.StateNone && noLocalTimeWait() {
 		o.note = "net.inet.tcp.nolocaltimewait=1: FreeBSD keeps no TIME_WAIT for loopback connections (tcp(4)), so a closed end has no entry where Linux shows TIME_WAIT"
 	}
@@ -106,8 +109,16 @@ func (p *play) countersStep(Step) observation {
 	if err != nil {
 		return observation{skipped: "TCP counters: " + err.Error()}
 	}
-	return observation{outcome: probes.Outcome{Class: class}, counters: d.Schema(),
-		note: "system-wide: RSTs either end (or anything else on this system) sent; the scenario ran alone"}
+	note := "system-wide: RSTs either end (or anything else on this system) sent; the scenario ran alone"
+	// The baseline stood still before the action; a counter that moves
+	// again right after the step says other traffic is about, and may be in
+	// this count too: said beside the value, which stays an observation of
+	// the counter.
+	time.Sleep(time.Millisecond)
+	if later, err := probes.TCPCounters(); err == nil && later.RstsSent != after.RstsSent {
+		note += fmt.Sprintf("; the counter moved again (+%d) within 1 ms after the step: other traffic on this system may be counted here", later.RstsSent-after.RstsSent)
+	}
+	return observation{outcome: probes.Outcome{Class: class}, counters: d.Schema(), note: note}
 }
 
 // wireStep is the segments the side sent since the capture started. The
