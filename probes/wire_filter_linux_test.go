@@ -70,3 +70,23 @@ func TestCaptureFilter(t *testing.T) {
 		})
 	}
 }
+
+// TestBPFOpcodesAreLinuxs: the capture filter is built once (bpfConnProgram)
+// for the BSDs and Linux, so the BSD headers' opcodes must be Linux's
+// linux/filter.h ones too.
+func TestBPFOpcodesAreLinuxs(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		ours, sys int
+	}{
+		{"LD", bpfLD, unix.BPF_LD}, {"LDX", bpfLDX, unix.BPF_LDX}, {"ALU", bpfALU, unix.BPF_ALU},
+		{"JMP", bpfJMP, unix.BPF_JMP}, {"RET", bpfRET, unix.BPF_RET}, {"H", bpfH, unix.BPF_H},
+		{"B", bpfB, unix.BPF_B}, {"ABS", bpfABS, unix.BPF_ABS}, {"IND", bpfIND, unix.BPF_IND},
+		{"MSH", bpfMSH, unix.BPF_MSH}, {"RSH", bpfRSH, unix.BPF_RSH}, {"JEQ", bpfJEQ, unix.BPF_JEQ},
+		{"K", bpfK, unix.BPF_K},
+	} {
+		if c.ours != c.sys {
+			t.Errorf("BPF_%s: 0x%x here, 0x%x in linux/filter.h", c.name, c.ours, c.sys)
+		}
+	}
+}
