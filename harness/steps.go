@@ -52,41 +52,39 @@ var noLocalTimeWait = sync.OnceValue(func() bool { return probes.PlatformNotes()
 // pollStep is the side's readiness and SO_ERROR. The run stops after this
 // step (Isolated), so the recv that checks the readiness changes nothing
 // another step sees.
-func (p *play) pollStep(st Step) observation {
-	s, ok := p.sock[st.Side].(Poller)
-	if !ok {
-		return observation{skipped: "poll: " + fmt.Errorf("%w: the view shows no readiness or pending error", ErrNotInView).Error()}
-	}
-	ev, err := s.Poll()
-	if err != nil {
-		return observation{skipped: "poll: " + err.Error()}
-	}
-	pend := s.SoError()
-	if !probes.Observed(pend) {
-		return observation{skipped: "SO_ERROR could not be read"}
-	}
-	o := observation{outcome: probes.Outcome{Class: schema.Class(ev), Errno: pend.Errno, Code: pend.Code}}
-	p.fail(p.checkReadable(st.Side, st.Name(), pollReadable(ev)))
-	return o
-}
+func (p *play) pollStep(st Step) observation { return p.readiness(st, false) }
 
 // pollAfterSoErrorStep reads SO_ERROR, then the readiness: the cell is the
 // readiness after the read, with the error the read returned. Isolated like
 // poll: reading SO_ERROR clears it.
-func (p *play) pollAfterSoErrorStep(st Step) observation {
+func (p *play) pollAfterSoErrorStep(st Step) observation { return p.readiness(st, true) }
+
+// readiness polls the side (zero timeout) and reads its SO_ERROR, the error
+// first when soErrorFirst, and checks that a readable poll is followed by a
+// recv that returns (checkReadable).
+func (p *play) readiness(st Step, soErrorFirst bool) observation {
 	s, ok := p.sock[st.Side].(Poller)
 	if !ok {
 		return observation{skipped: "poll: " + fmt.Errorf("%w: the view shows no readiness or pending error", ErrNotInView).Error()}
 	}
-	pend := s.SoError()
-	if !probes.Observed(pend) {
-		return observation{skipped: "SO_ERROR could not be read"}
+	var pend probes.Outcome
+	if soErrorFirst {
+		pend = s.SoError()
 	}
 	ev, err := s.Poll()
 	if err != nil {
 		return observation{skipped: "poll: " + err.Error()}
 	}
-	o := observation{outcome: probes.Outcome{Class: schema.Class(ev), Errno: pend.Errno, Code: pend.Code}, note: "SO_ERROR was read first"}
+	if !soErrorFirst {
+		pend = s.SoError()
+	}
+	if !probes.Observed(pend) {
+		return observation{skipped: "SO_ERROR could not be read"}
+	}
+	o := observation{outcome: probes.Outcome{Class: schema.Class(ev), Errno: pend.Errno, Code: pend.Code}}
+	if soErrorFirst {
+		o.note = "SO_ERROR was read first"
+	}
 	p.fail(p.checkReadable(st.Side, st.Name(), pollReadable(ev)))
 	return o
 }
