@@ -86,43 +86,9 @@ func (s Summary) String() string {
 		s.Scenarios, s.Platforms, s.Rows, s.Cells, s.Observed, s.Unstable, s.Skipped, s.Errors, s.Missing, s.Disagreements, s.Divergent)
 }
 
-// platformMeta is the column's metadata as one line: what a header's small
-// print and tooltip show.
-func (c *Column) platformMeta() string {
-	p := c.Platform
-	var parts []string
-	for _, s := range []string{p.OSVersion, kernelText(p.Kernel), p.Arch, runnerText(p.Runner), emulatorText(p.Emulator), p.Runtime} {
-		if s != "" {
-			parts = append(parts, oneLine(s))
-		}
-	}
-	return strings.Join(parts, " · ")
-}
-
 // toolText names the collector: "closematrix v0.1.0 0123abcd".
 func (c *Column) toolText() string {
 	return strings.Join(strings.Fields(c.Tool.Name+" "+c.Tool.Version+" "+c.Tool.Commit), " ")
-}
-
-func kernelText(k string) string {
-	if k == "" {
-		return ""
-	}
-	return "kernel " + k
-}
-
-func runnerText(r string) string {
-	if r == "" {
-		return ""
-	}
-	return "runner " + r
-}
-
-func emulatorText(e string) string {
-	if e == "" {
-		return ""
-	}
-	return "emulated by " + e
 }
 
 // verdictDetail is the reason behind a verdict in one line: failing cells

@@ -21,7 +21,7 @@ import (
 // portable, and Linux's tests play it for real.
 //
 // The socket is made close-on-exec under syscall.ForkLock (darwin's socket(2)
-// has no SOCK_CLOEXEC), and is not lifted above fdFloor: a number below the
+// has no SOCK_CLOEXEC: xnu bsd/sys/socket.h defines no such type flag), and is not lifted above fdFloor: a number below the
 // floor is never one of our closed sockets' (sys_unix.go).
 func loopbackBarrier(c Conn4, bound time.Duration) error {
 	deadline := time.Now().Add(bound)

@@ -15,7 +15,7 @@ import (
 var procGetTcpStatisticsEx = windows.NewLazySystemDLL("iphlpapi.dll").NewProc("GetTcpStatisticsEx")
 
 // underWine: ntdll.dll exports wine_get_version under Wine only (Wine's
-// own marker; harness/platform_windows.go detects Wine the same way).
+// own marker, dlls/ntdll/ntdll.spec; harness/platform_windows.go detects Wine the same way).
 var underWine = windows.NewLazySystemDLL("ntdll.dll").NewProc("wine_get_version").Find() == nil
 
 func getTcpStatistics(family uint32) ([]byte, error) {

@@ -8,8 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// pollRdHup is 0: darwin's poll(2) has no POLLRDHUP, and pollEvents skips a
-// zero bit.
+// pollRdHup is 0: darwin's poll(2) has no POLLRDHUP (xnu bsd/sys/poll.h
+// defines POLLIN … POLLNVAL and POLLEXTEND, POLLATTRIB, POLLNLINK, POLLWRITE
+// only), and pollEvents skips a zero bit.
 const pollRdHup = 0
 
 // xnuStates maps xnu's TCPS_* numbers (bsd/netinet/tcp_fsm.h), used by

@@ -317,7 +317,8 @@ func settle(fd windows.Handle, bound time.Duration) bool {
 const settleGap = time.Millisecond
 
 // settleSample is one sample for settle: TCP_INFO_v0's State and the
-// WSAPoll events (POLLRDNORM|POLLWRNORM asked; POLLERR, POLLHUP always).
+// WSAPoll events (POLLRDNORM|POLLWRNORM asked; POLLERR, POLLHUP always: learn.microsoft.com
+// WSAPOLLFD structure, revents, which WSAPoll sets whether asked or not).
 func settleSample(fd windows.Handle) (string, error) {
 	ti, err := tcpInfo(fd)
 	if err != nil {

@@ -37,7 +37,7 @@ const (
 	bpfRSH  = 0x70
 	bpfJEQ  = 0x10
 	bpfK    = 0x00
-	bpfKeep = 1 << 18 // the snapshot length a kept packet is captured with: all of it (lo0's MTU is 16384)
+	bpfKeep = 1 << 18 // the snapshot length a kept packet is captured with: all of it (lo0's MTU is LOMTU 16384: xnu bsd/net/if_loop.c, FreeBSD sys/net/if_loop.c)
 )
 
 // Link-level types, net/dlt.h (FreeBSD sys/net/dlt.h; xnu keeps them in
@@ -69,14 +69,19 @@ const (
 // (bpf(4): "the filter is applied to the packet as it appears on the
 // interface"), so every offset is shifted by the link header's length,
 // linkHdr: 4 on lo0 (DLT_NULL).
+//
+// The offsets past the link header are the protocols': the IPv4 header's
+// version/IHL byte at 0 and protocol at 9 (RFC 791 §3.1), the IPv6 header's
+// next header at 6 and its fixed 40 bytes (RFC 8200 §3), and the TCP source
+// and destination ports at 0 and 2 of the TCP header (RFC 793 §3.1).
 func bpfConnProgram(linkHdr uint32, c Conn4) []bpfInsn {
 	l, r := uint32(c.Local.Port()), uint32(c.Remote.Port())
 	o := linkHdr
 	type ins struct {
-		op         uint16
-		k          uint32
-		jt, jf     string // labels for jumps; "" is the next instruction
-		label, ret string
+		op     uint16
+		k      uint32
+		jt, jf string // labels for jumps; "" is the next instruction
+		label  string
 	}
 	prog := []ins{
 		{op: bpfLD | bpfB | bpfABS, k: o}, // version and IHL
